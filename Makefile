@@ -1,0 +1,28 @@
+# Two commands do the set-up: `make run` (Odoo with the addon and demo data on a
+# private PostgreSQL) and `make test` (everything, on a throw-away cluster).
+PYTHON ?= python3
+VENV := .venv
+VPY := $(VENV)/bin/python
+
+.PHONY: run stop test lint bench clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt scripts/bootstrap_venv.py
+	$(PYTHON) scripts/bootstrap_venv.py
+	touch $@
+
+run: $(VENV)/.installed
+	$(VPY) scripts/serve.py start
+
+stop:
+	@if [ -x $(VPY) ]; then $(VPY) scripts/serve.py stop; fi
+
+test: $(VENV)/.installed
+	$(VPY) scripts/run_tests.py $(ARGS)
+
+lint: $(VENV)/.installed
+	$(VPY) -m ruff check .
+	$(VPY) -m ruff format --check .
+	$(VPY) -m pylint --rcfile=.pylintrc --load-plugins=pylint_odoo models controllers __init__.py __manifest__.py
+
+clean: stop
+	rm -rf $(VENV) build .local .cache

@@ -1,0 +1,25 @@
+"""Render room-booking feeds (iCalendar and JSON) from plain records.
+
+This package has no Odoo import: the addon turns bookings into
+:class:`~.records.FeedEvent` records and calls these functions, and anything
+else (tests, benchmarks, other tools) can do the same.
+"""
+
+from .ics import render_calendar, render_vevent
+from .json_feed import dump, event_to_json, render_document
+from .records import BUSY_TITLE, CANCELLED, CONFIRMED, STATUSES, TENTATIVE, FeedEvent, FeedRoom
+
+__all__ = [
+    "BUSY_TITLE",
+    "CANCELLED",
+    "CONFIRMED",
+    "STATUSES",
+    "TENTATIVE",
+    "FeedEvent",
+    "FeedRoom",
+    "dump",
+    "event_to_json",
+    "render_calendar",
+    "render_document",
+    "render_vevent",
+]

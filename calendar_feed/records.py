@@ -1,0 +1,83 @@
+"""Plain records that the feeds are rendered from.
+
+The Odoo side reads bookings with SQL or the ORM and turns each one into a
+:class:`FeedEvent`; everything after that (ICS, JSON) works on these records
+alone, so it can be tested and reused without Odoo.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+CONFIRMED = "confirmed"
+TENTATIVE = "tentative"
+CANCELLED = "cancelled"
+STATUSES = (CONFIRMED, TENTATIVE, CANCELLED)
+
+#: Title shown instead of the real one for private bookings.
+BUSY_TITLE = "Busy"
+
+
+@dataclass(frozen=True)
+class FeedRoom:
+    """A published room, as subscribers see it."""
+
+    id: int
+    code: str
+    name: str
+    location: str = ""
+
+
+@dataclass(frozen=True)
+class FeedEvent:
+    """One booking, already reduced to what the admin chose to publish.
+
+    ``start``/``end`` are timezone-aware UTC datetimes, or dates for all-day
+    bookings; ``end`` is exclusive in both cases (an all-day booking on the 3rd
+    ends on the 4th), as in iCalendar.
+    """
+
+    id: int
+    uid: str
+    title: str
+    start: datetime | date
+    end: datetime | date
+    created: datetime
+    updated: datetime
+    status: str = CONFIRMED
+    all_day: bool = False
+    sequence: int = 0
+    rooms: tuple[FeedRoom, ...] = ()
+    description: str = ""
+    private: bool = False
+    busy: bool = True
+    color: str = ""
+    is_recurring_series: bool = False
+    is_part_of_recurring_series: bool = False
+
+    def __post_init__(self):
+        if self.status not in STATUSES:
+            raise ValueError(f"unknown status {self.status!r}")
+        for moment in (self.start, self.end):
+            if isinstance(moment, datetime) and moment.utcoffset() is None:
+                raise ValueError("event times must be timezone-aware")
+        if self.all_day != (type(self.start) is date):
+            raise ValueError("all-day events use dates, others datetimes")
+        if self.end < self.start:
+            raise ValueError("an event cannot end before it starts")
+
+    @property
+    def public_title(self):
+        """The title subscribers may see: private bookings only say Busy."""
+        return BUSY_TITLE if self.private else self.title
+
+    @property
+    def public_description(self):
+        return "" if self.private else self.description
+
+    @property
+    def location(self):
+        """Room names (with their building) joined the way calendars show them."""
+        return ", ".join(
+            f"{room.name} ({room.location})" if room.location else room.name
+            for room in self.rooms
+        )

@@ -1,0 +1,62 @@
+import json
+from datetime import UTC, date, datetime
+
+from calendar_feed import dump, event_to_json, render_document
+from conftest import SIM_ROOM
+from zoneinfo import ZoneInfo
+
+BUDAPEST = ZoneInfo("Europe/Budapest")
+
+
+def test_event_keeps_learningspace_field_names(make_event):
+    payload = event_to_json(make_event(color="#3366ff", description="Bring badges",
+                                       is_part_of_recurring_series=True), BUDAPEST)
+    assert payload == {
+        "id": 7,
+        "uid": "booking-7@db-uuid",
+        "status": "confirmed",
+        "eventStart": "2026-03-05T08:30:00Z",
+        "eventEnd": "2026-03-05T10:00:00Z",
+        "allDay": False,
+        "activity": {"title": "OSCE station 1", "color": "#3366ff"},
+        "note": "Bring badges",
+        "rooms": [{"id": SIM_ROOM.id, "code": "SIM1", "name": "Sim Room 1", "location": "Building A"}],
+        "isRecurringSeries": False,
+        "isPartOfRecurringSeries": True,
+        "updatedAt": "2026-03-02T09:15:00Z",
+    }
+
+
+def test_all_day_event_spans_local_midnights_in_utc(make_event):
+    payload = event_to_json(make_event(all_day=True), BUDAPEST)
+    assert payload["allDay"] is True
+    assert payload["eventStart"] == "2026-03-04T23:00:00Z"  # 00:00 in Budapest (UTC+1)
+    assert payload["eventEnd"] == "2026-03-05T23:00:00Z"
+
+
+def test_private_event_hides_title_and_note(make_event):
+    payload = event_to_json(make_event(private=True, description="secret"), BUDAPEST)
+    assert payload["activity"]["title"] == "Busy"
+    assert payload["note"] == ""
+
+
+def test_document_states_its_window_and_zone(make_event):
+    document = render_document(
+        [make_event()],
+        timezone="Europe/Budapest",
+        generated_at=datetime(2026, 3, 5, 6, 0, tzinfo=UTC),
+        window_start=date(2026, 3, 5),
+        window_end=date(2026, 3, 13),
+    )
+    assert document["timeZone"] == "Europe/Budapest"
+    assert document["generatedAt"] == "2026-03-05T06:00:00Z"
+    assert document["window"] == {"from": "2026-03-04T23:00:00Z", "to": "2026-03-12T23:00:00Z"}
+    assert [event["id"] for event in document["events"]] == [7]
+
+
+def test_dump_is_compact_utf8_and_parses_back(make_event):
+    document = {"events": [event_to_json(make_event(title="Újraélesztés"), BUDAPEST)]}
+    data = dump(document)
+    assert "Újraélesztés".encode() in data
+    assert b": " not in data
+    assert json.loads(data) == document

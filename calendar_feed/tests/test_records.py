@@ -1,0 +1,23 @@
+from datetime import UTC, date, datetime
+
+import pytest
+
+
+def test_naive_datetimes_are_refused(make_event):
+    with pytest.raises(ValueError, match="timezone-aware"):
+        make_event(start=datetime(2026, 3, 5, 8, 30))
+
+
+def test_unknown_status_is_refused(make_event):
+    with pytest.raises(ValueError, match="unknown status"):
+        make_event(status="maybe")
+
+
+def test_all_day_flag_must_match_date_values(make_event):
+    with pytest.raises(ValueError, match="all-day"):
+        make_event(start=date(2026, 3, 5), end=date(2026, 3, 6))
+
+
+def test_end_before_start_is_refused(make_event):
+    with pytest.raises(ValueError, match="end before"):
+        make_event(end=datetime(2026, 3, 5, 8, 0, tzinfo=UTC))

@@ -1,0 +1,2 @@
+from . import calendar_room
+from . import calendar_event

@@ -1,0 +1,67 @@
+import re
+
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+ROOM_CODE_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,32}")
+
+
+class CalendarRoom(models.Model):
+    _name = "calendar.room"
+    _description = "Bookable Room"
+    _order = "sequence, name, id"
+
+    name = fields.Char("Room", required=True)
+    code = fields.Char(
+        "Code",
+        required=True,
+        help="Short unique code, e.g. SIM1. Feed links use it to select a room, "
+        "so it may only contain letters, digits, '-' and '_'.",
+    )
+    sequence = fields.Integer(default=10)
+    location = fields.Char("Building / Location")
+    capacity = fields.Integer("Capacity", help="How many people the room holds.")
+    color = fields.Integer("Color")
+    active = fields.Boolean(default=True)
+    is_published = fields.Boolean(
+        "Published",
+        default=True,
+        help="Bookings of published rooms appear in the external calendar feeds.",
+    )
+    notes = fields.Html("Notes", help="Internal notes; never published.")
+    event_ids = fields.Many2many(
+        "calendar.event", "calendar_event_calendar_room_rel", "room_id", "event_id", string="Bookings"
+    )
+    event_count = fields.Integer("Booking Count", compute="_compute_event_count")
+
+    _code_unique = models.Constraint("UNIQUE(code)", "Another room already uses this code.")
+    _capacity_positive = models.Constraint("CHECK(capacity >= 0)", "The capacity cannot be negative.")
+
+    @api.constrains("code")
+    def _check_code(self):
+        for room in self:
+            if not ROOM_CODE_PATTERN.fullmatch(room.code):
+                raise ValidationError(
+                    self.env._(
+                        "The room code %(code)s may only contain letters, digits, '-' and '_' "
+                        "(at most 32 characters).",
+                        code=room.code,
+                    )
+                )
+
+    @api.depends("event_ids")
+    def _compute_event_count(self):
+        counts = dict(
+            self.env["calendar.event"]._read_group(
+                [("room_ids", "in", self.ids)], ["room_ids"], ["__count"]
+            )
+        )
+        for room in self:
+            room.event_count = counts.get(room._origin, 0)
+
+    def action_open_bookings(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("calendar.action_calendar_event")
+        action["domain"] = [("room_ids", "in", self.ids)]
+        action["context"] = {"default_room_ids": self.ids}
+        return action

@@ -1,0 +1,113 @@
+"""``make test``: the Odoo-free tests, then the Odoo suite on a throw-away cluster.
+
+The Odoo suite runs with pytest-odoo against real Odoo and PostgreSQL: a new
+cluster in a temporary directory, the addon installed in a new database, the
+tests (HttpCase and browser tours included), and the cluster removed. Where
+Odoo cannot be imported, the suite is skipped with one line saying why and the
+run still succeeds. The last line counts every test of both suites.
+
+Arguments after ``--`` go to both pytest runs (e.g. ``-k token -x``).
+"""
+
+import argparse
+import importlib.util
+import shutil
+import subprocess
+import sys
+import tempfile
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from devenv import BUILD, MODULE, ROOT, PostgresCluster, install_module, write_odoo_config
+
+LIBRARY_TESTS = ROOT / "calendar_feed" / "tests"
+REPORTS = BUILD / "test-reports"
+TEST_DATABASE = "external_calendar_test"
+
+
+def pytest(*args, report):
+    command = [sys.executable, "-m", "pytest", f"--junitxml={report}", *args]
+    return subprocess.run(command, check=False).returncode
+
+
+def odoo_unavailable_reason():
+    if importlib.util.find_spec("odoo") is None:
+        status = ROOT / ".venv" / "odoo-status"
+        detail = status.read_text().strip() if status.exists() else "odoo is not importable"
+        return detail.removeprefix("missing: ")
+    return None
+
+
+def browser_unavailable_reason():
+    if not shutil.which("chromium") and not shutil.which("google-chrome"):
+        return "no Chromium (apt-get install chromium)"
+    if importlib.util.find_spec("websocket") is None:
+        return "no websocket-client (pip install websocket-client)"
+    return None
+
+
+def run_odoo_suite(pytest_args, report):
+    with tempfile.TemporaryDirectory(prefix="ext-cal-test-") as tmp:
+        tmp = Path(tmp)
+        tmp.chmod(0o755)  # the cluster may belong to the postgres user
+        with PostgresCluster(tmp / "postgres") as cluster:
+            config = write_odoo_config(tmp / "odoo.conf", cluster, tmp / "filestore")
+            print(f"Installing {MODULE} in a new database on a throw-away cluster...", flush=True)
+            install_module(config, TEST_DATABASE)
+            return pytest(
+                "-c", str(ROOT / "tests" / "pytest.ini"),
+                "--rootdir", str(BUILD / "addons"),
+                f"--odoo-config={config}", f"--odoo-database={TEST_DATABASE}", "--odoo-http",
+                str(BUILD / "addons" / MODULE / "tests"),
+                *pytest_args, report=report,
+            )
+
+
+def count(reports):
+    """Tally test cases from JUnit reports, the way pytest's own summary does."""
+    totals = {"passed": 0, "failed": 0, "skipped": 0}
+    for report in reports:
+        if not report.exists():
+            continue
+        for case in ET.parse(report).getroot().iter("testcase"):
+            outcomes = {child.tag for child in case}
+            if outcomes & {"failure", "error"}:
+                totals["failed"] += 1
+            elif "skipped" in outcomes:
+                totals["skipped"] += 1
+            else:
+                totals["passed"] += 1
+    return totals
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments, after --")
+    args = parser.parse_args()
+
+    REPORTS.mkdir(parents=True, exist_ok=True)
+    for old in REPORTS.glob("*.xml"):
+        old.unlink()
+    library_report, odoo_report = REPORTS / "library.xml", REPORTS / "odoo.xml"
+
+    codes = [pytest("-c", str(LIBRARY_TESTS / "pytest.ini"), str(LIBRARY_TESTS),
+                    *args.pytest_args, report=library_report)]
+    notes = []
+    if reason := odoo_unavailable_reason():
+        notes.append(f"Odoo suite SKIPPED: {reason}")
+    else:
+        if reason := browser_unavailable_reason():
+            notes.append(f"Browser tours SKIPPED: {reason}")
+        codes.append(run_odoo_suite(args.pytest_args, odoo_report))
+
+    totals = count([library_report, odoo_report])
+    for note in notes:
+        print(note)
+    print(f"total: {totals['passed']} passed, {totals['failed']} failed, {totals['skipped']} skipped")
+    # pytest's 5 means "no test collected", which a -k filter may legitimately cause.
+    failed = totals["failed"] or any(code not in (0, 5) for code in codes)
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,113 @@
+"""``make run`` / ``make stop``: Odoo with the addon and demo data, for trying it out.
+
+Everything lives under the ignored ``.local/`` folder: a PostgreSQL cluster
+kept between runs, Odoo's filestore, its log and pid file. The database is
+created (addon and demo data installed) on the first run only.
+"""
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from devenv import MODULE, ROOT, PostgresCluster, install_module, odoo_command, write_odoo_config
+
+LOCAL = ROOT / ".local"
+DATABASE = "external_calendar"
+PID_FILE = LOCAL / "odoo.pid"
+LOG_FILE = LOCAL / "odoo.log"
+PORT = int(os.environ.get("ODOO_PORT", "8069"))
+BASE_URL = f"http://localhost:{PORT}"
+
+
+def cluster():
+    return PostgresCluster(LOCAL / "postgres")
+
+
+def odoo_running():
+    if not PID_FILE.exists():
+        return False
+    try:
+        os.kill(int(PID_FILE.read_text()), 0)
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def wait_for_login_page(timeout=120):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{BASE_URL}/web/login", timeout=5) as response:  # noqa: S310
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(1)
+    sys.exit(f"Odoo did not answer on {BASE_URL} within {timeout}s; see {LOG_FILE}")
+
+
+def feed_urls(postgres):
+    """The feed links as the settings page shows them (empty before the endpoint exists)."""
+    rows = postgres.psql(
+        "SELECT key || '=' || value FROM ir_config_parameter WHERE key LIKE 'external_calendar_api.%'",
+        database=DATABASE,
+    )
+    params = dict(line.split("=", 1) for line in rows.splitlines() if "=" in line)
+    token = params.get("external_calendar_api.token")
+    if not token:
+        return []
+    return [f"{BASE_URL}/w/api/v2/public_calendar.{kind}?token={token}" for kind in ("ics", "json")]
+
+
+def start():
+    LOCAL.mkdir(exist_ok=True)
+    postgres = cluster().start()
+    config = write_odoo_config(LOCAL / "odoo.conf", postgres, LOCAL / "filestore",
+                               http_port=PORT, logfile=LOG_FILE)
+    if not postgres.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'"):
+        print(f"Creating database {DATABASE} with {MODULE} and demo data (first run only)...", flush=True)
+        install_module(config, DATABASE, "--with-demo")
+    if not odoo_running():
+        process = subprocess.Popen(  # noqa: S603
+            odoo_command(config, "-d", DATABASE, "--db-filter", f"^{DATABASE}$"),
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        )
+        PID_FILE.write_text(str(process.pid))
+    wait_for_login_page()
+    print(f"\nOdoo is running: {BASE_URL}/odoo  (login: admin, password: admin)")
+    print(f"Rooms: {BASE_URL}/odoo/calendar-rooms")
+    urls = feed_urls(postgres)
+    for url in urls:
+        print(f"Feed: {url}")
+    if urls:
+        print("The feeds answer once the endpoint is enabled in Settings > External Calendar.")
+    print("Stop with: make stop")
+
+
+def stop():
+    if odoo_running():
+        pid = int(PID_FILE.read_text())
+        os.killpg(pid, signal.SIGTERM)
+        for _ in range(50):
+            if not odoo_running():
+                break
+            time.sleep(0.2)
+        print("Odoo stopped.")
+    PID_FILE.unlink(missing_ok=True)
+    if (LOCAL / "postgres" / "data" / "postmaster.pid").exists():
+        cluster().stop()
+        print("PostgreSQL stopped.")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("action", choices=["start", "stop"])
+    {"start": start, "stop": stop}[parser.parse_args().action]()
+
+
+if __name__ == "__main__":
+    main()
