@@ -1,7 +1,7 @@
 {
     "name": "External Calendar API",
     "version": "19.0.1.0.0",
-    "summary": "Publish room bookings as a secret ICS and JSON feed for Outlook, Google, Apple Calendar and IT integrations",
+    "summary": "Publish room bookings as secret ICS and JSON feeds for calendar apps and integrations",
     "category": "Productivity/Calendar",
     "author": "External Calendar API contributors",
     "license": "LGPL-3",
@@ -12,10 +12,11 @@
         "views/calendar_room_views.xml",
         "views/calendar_event_views.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["external_calendar_api/static/tests/tours/**/*"],
+    },
     "demo": [
         "demo/calendar_room_demo.xml",
         "demo/calendar_event_demo.xml",
     ],
-    "installable": True,
-    "application": False,
 }

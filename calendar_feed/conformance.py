@@ -30,10 +30,19 @@ def unfold(data: bytes) -> list[str]:
 
 def check_ics(data: bytes) -> icalendar.Calendar:
     """Assert RFC 5545 rules on a serialised calendar and return it parsed."""
+    _check_physical_lines(data)
+    lines = unfold(data)
+    _check_text_escaping(lines)
+    calendar = icalendar.Calendar.from_ical(data)
+    _check_components(calendar, lines)
+    return calendar
+
+
+def _check_physical_lines(data):
+    """CRLF line ends, at most 75 octets a line, folds between UTF-8 characters."""
     if not data.endswith(b"\r\n"):
         _fail("the calendar does not end with CRLF")
-    physical_lines = data.split(b"\r\n")[:-1]
-    for number, physical in enumerate(physical_lines, 1):
+    for number, physical in enumerate(data.split(b"\r\n")[:-1], 1):
         if b"\n" in physical or b"\r" in physical:
             _fail(f"line {number} has a bare CR or LF")
         if len(physical) > MAX_LINE_OCTETS:
@@ -43,7 +52,8 @@ def check_ics(data: bytes) -> icalendar.Calendar:
         except UnicodeDecodeError:
             _fail(f"line {number} is folded inside a UTF-8 character")
 
-    lines = unfold(data)
+
+def _check_text_escaping(lines):
     for line in lines:
         name = re.split(r"[;:]", line, maxsplit=1)[0]
         if name in TEXT_PROPERTIES and ";" not in line.split(":", 1)[0]:
@@ -51,7 +61,9 @@ def check_ics(data: bytes) -> icalendar.Calendar:
             if not _ESCAPED_TEXT.fullmatch(value):
                 _fail(f"{name} is not escaped as TEXT: {value!r}")
 
-    calendar = icalendar.Calendar.from_ical(data)
+
+def _check_components(calendar, lines):
+    """VERSION/PRODID, UID/DTSTAMP/DTSTART on every VEVENT, unique UIDs, a VTIMEZONE per TZID."""
     for required in ("VERSION", "PRODID"):
         if required not in calendar:
             _fail(f"the calendar has no {required}")
@@ -63,9 +75,7 @@ def check_ics(data: bytes) -> icalendar.Calendar:
         if str(event["UID"]) in uids:
             _fail(f"UID {event['UID']} appears twice")
         uids.add(str(event["UID"]))
-
     used_zones = {match.group(1) for line in lines for match in _TZID.finditer(line.split(":", 1)[0])}
     defined_zones = {str(zone["TZID"]) for zone in calendar.walk("VTIMEZONE")}
     if missing := used_zones - defined_zones:
         _fail(f"TZID without a VTIMEZONE: {sorted(missing)}")
-    return calendar

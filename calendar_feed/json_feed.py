@@ -69,4 +69,3 @@ def render_document(events, *, timezone, generated_at, window_start, window_end)
 def dump(document: dict) -> bytes:
     """Compact UTF-8 JSON, keys in a fixed order so equal feeds are equal bytes."""
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
-

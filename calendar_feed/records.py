@@ -78,6 +78,5 @@ class FeedEvent:
     def location(self):
         """Room names (with their building) joined the way calendars show them."""
         return ", ".join(
-            f"{room.name} ({room.location})" if room.location else room.name
-            for room in self.rooms
+            f"{room.name} ({room.location})" if room.location else room.name for room in self.rooms
         )

@@ -1,2 +1,1 @@
-from . import calendar_room
-from . import calendar_event
+from . import calendar_event, calendar_room

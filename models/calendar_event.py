@@ -20,7 +20,6 @@ class CalendarEvent(models.Model):
     )
     booking_status = fields.Selection(
         BOOKING_STATUSES,
-        string="Booking Status",
         default="confirmed",
         required=True,
         index=True,

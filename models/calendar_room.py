@@ -13,22 +13,21 @@ class CalendarRoom(models.Model):
 
     name = fields.Char("Room", required=True)
     code = fields.Char(
-        "Code",
         required=True,
         help="Short unique code, e.g. SIM1. Feed links use it to select a room, "
         "so it may only contain letters, digits, '-' and '_'.",
     )
     sequence = fields.Integer(default=10)
     location = fields.Char("Building / Location")
-    capacity = fields.Integer("Capacity", help="How many people the room holds.")
-    color = fields.Integer("Color")
+    capacity = fields.Integer(help="How many people the room holds.")
+    color = fields.Integer()
     active = fields.Boolean(default=True)
     is_published = fields.Boolean(
         "Published",
         default=True,
         help="Bookings of published rooms appear in the external calendar feeds.",
     )
-    notes = fields.Html("Notes", help="Internal notes; never published.")
+    notes = fields.Html(help="Internal notes; never published.")
     event_ids = fields.Many2many(
         "calendar.event", "calendar_event_calendar_room_rel", "room_id", "event_id", string="Bookings"
     )
@@ -52,9 +51,7 @@ class CalendarRoom(models.Model):
     @api.depends("event_ids")
     def _compute_event_count(self):
         counts = dict(
-            self.env["calendar.event"]._read_group(
-                [("room_ids", "in", self.ids)], ["room_ids"], ["__count"]
-            )
+            self.env["calendar.event"]._read_group([("room_ids", "in", self.ids)], ["room_ids"], ["__count"])
         )
         for room in self:
             room.event_count = counts.get(room._origin, 0)

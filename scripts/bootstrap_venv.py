@@ -41,7 +41,9 @@ def pip_install(*args):
 def venv_site_packages():
     out = subprocess.run(
         [venv_python(), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     )
     return Path(out.stdout.strip())
 
@@ -73,7 +75,7 @@ def download_official_tarball():
     CACHE.mkdir(exist_ok=True)
     archive = CACHE / "odoo_19.0.latest.tar.gz"
     if not archive.exists():
-        with urllib.request.urlopen(ODOO_TARBALL_URL, timeout=30) as response:  # noqa: S310
+        with urllib.request.urlopen(ODOO_TARBALL_URL, timeout=30) as response:
             archive.write_bytes(response.read())
     target = CACHE / "odoo-19.0"
     if not target.exists():

@@ -42,7 +42,8 @@ def addons_path():
         link.symlink_to(Path("..", ".."), target_is_directory=True)
     import odoo.addons  # noqa: PLC0415  (only called where Odoo is importable)
 
-    odoo_dirs = [str(Path(p).resolve()) for p in odoo.addons.__path__]
+    # Editable installs also list a path hook here, which is not a directory.
+    odoo_dirs = [str(Path(p).resolve()) for p in odoo.addons.__path__ if Path(p).is_dir()]
     return ",".join([*odoo_dirs, str(ADDONS_LINK_DIR)])
 
 
@@ -75,14 +76,28 @@ class PostgresCluster:
             path.mkdir(parents=True, exist_ok=True)
             self._give_to_owner(path)
         if not (self.data / "PG_VERSION").exists():
-            self._as_owner(pg_bin("initdb"), "-D", str(self.data), "-U", "postgres",
-                           "--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync")
-        options = (f"-k {self.socket_dir} -c listen_addresses='' -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off")
-        self._as_owner(pg_bin("pg_ctl"), "-D", str(self.data), "-l", str(self.log),
-                       "-o", options, "-w", "start")
-        self.psql(f"DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{DB_USER}') "
-                  f"THEN CREATE ROLE {DB_USER} LOGIN CREATEDB; END IF; END$$;")
+            self._as_owner(
+                pg_bin("initdb"),
+                "-D",
+                str(self.data),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--locale=C",
+                "--no-sync",
+            )
+        options = (
+            f"-k {self.socket_dir} -c listen_addresses='' -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off"
+        )
+        self._as_owner(
+            pg_bin("pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "start"
+        )
+        self.psql(
+            f"DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{DB_USER}') "
+            f"THEN CREATE ROLE {DB_USER} LOGIN CREATEDB; END IF; END$$;"
+        )
         return self
 
     def stop(self):
@@ -91,9 +106,23 @@ class PostgresCluster:
 
     def psql(self, sql, database="postgres"):
         result = subprocess.run(
-            [pg_bin("psql"), "-h", str(self.socket_dir), "-U", "postgres", "-d", database,
-             "-tAq", "-v", "ON_ERROR_STOP=1", "-c", sql],
-            check=True, capture_output=True, text=True,
+            [
+                pg_bin("psql"),
+                "-h",
+                str(self.socket_dir),
+                "-U",
+                "postgres",
+                "-d",
+                database,
+                "-tAq",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-c",
+                sql,
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
         )
         return result.stdout.strip()
 

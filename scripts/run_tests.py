@@ -47,19 +47,24 @@ def browser_unavailable_reason():
 
 
 def run_odoo_suite(pytest_args, report):
-    with tempfile.TemporaryDirectory(prefix="ext-cal-test-") as tmp:
-        tmp = Path(tmp)
+    with tempfile.TemporaryDirectory(prefix="ext-cal-test-") as tmp_name:
+        tmp = Path(tmp_name)
         tmp.chmod(0o755)  # the cluster may belong to the postgres user
         with PostgresCluster(tmp / "postgres") as cluster:
             config = write_odoo_config(tmp / "odoo.conf", cluster, tmp / "filestore")
             print(f"Installing {MODULE} in a new database on a throw-away cluster...", flush=True)
             install_module(config, TEST_DATABASE)
             return pytest(
-                "-c", str(ROOT / "tests" / "pytest.ini"),
-                "--rootdir", str(BUILD / "addons"),
-                f"--odoo-config={config}", f"--odoo-database={TEST_DATABASE}", "--odoo-http",
+                "-c",
+                str(ROOT / "tests" / "pytest.ini"),
+                "--rootdir",
+                str(BUILD / "addons"),
+                f"--odoo-config={config}",
+                f"--odoo-database={TEST_DATABASE}",
+                "--odoo-http",
                 str(BUILD / "addons" / MODULE / "tests"),
-                *pytest_args, report=report,
+                *pytest_args,
+                report=report,
             )
 
 
@@ -90,8 +95,15 @@ def main():
         old.unlink()
     library_report, odoo_report = REPORTS / "library.xml", REPORTS / "odoo.xml"
 
-    codes = [pytest("-c", str(LIBRARY_TESTS / "pytest.ini"), str(LIBRARY_TESTS),
-                    *args.pytest_args, report=library_report)]
+    codes = [
+        pytest(
+            "-c",
+            str(LIBRARY_TESTS / "pytest.ini"),
+            str(LIBRARY_TESTS),
+            *args.pytest_args,
+            report=library_report,
+        )
+    ]
     notes = []
     if reason := odoo_unavailable_reason():
         notes.append(f"Odoo suite SKIPPED: {reason}")

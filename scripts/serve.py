@@ -12,7 +12,6 @@ import subprocess
 import sys
 import time
 import urllib.request
-from pathlib import Path
 
 from devenv import MODULE, ROOT, PostgresCluster, install_module, odoo_command, write_odoo_config
 
@@ -66,15 +65,18 @@ def feed_urls(postgres):
 def start():
     LOCAL.mkdir(exist_ok=True)
     postgres = cluster().start()
-    config = write_odoo_config(LOCAL / "odoo.conf", postgres, LOCAL / "filestore",
-                               http_port=PORT, logfile=LOG_FILE)
+    config = write_odoo_config(
+        LOCAL / "odoo.conf", postgres, LOCAL / "filestore", http_port=PORT, logfile=LOG_FILE
+    )
     if not postgres.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'"):
         print(f"Creating database {DATABASE} with {MODULE} and demo data (first run only)...", flush=True)
         install_module(config, DATABASE, "--with-demo")
     if not odoo_running():
-        process = subprocess.Popen(  # noqa: S603
+        process = subprocess.Popen(
             odoo_command(config, "-d", DATABASE, "--db-filter", f"^{DATABASE}$"),
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         PID_FILE.write_text(str(process.pid))
     wait_for_login_page()

@@ -1,4 +1,1 @@
-from . import test_calendar_room
-from . import test_calendar_event
-from . import test_access_rights
-from . import test_room_pages
+from . import test_access_rights, test_calendar_event, test_calendar_room, test_room_pages

@@ -21,9 +21,17 @@ class TestRoomAccessRights(RoomBookingCase, TransactionCase):
             self.sim_room.with_user(self.employee).unlink()
 
     def test_internal_user_books_a_room_on_an_event(self):
-        event = self.env["calendar.event"].with_user(self.employee).create(
-            {"name": "Team training", "start": at(6, 8), "stop": at(6, 9),
-             "room_ids": [(6, 0, self.sim_room.ids)]}
+        event = (
+            self.env["calendar.event"]
+            .with_user(self.employee)
+            .create(
+                {
+                    "name": "Team training",
+                    "start": at(6, 8),
+                    "stop": at(6, 9),
+                    "room_ids": [(6, 0, self.sim_room.ids)],
+                }
+            )
         )
         self.assertEqual(event.room_ids, self.sim_room)
 

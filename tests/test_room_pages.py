@@ -14,7 +14,15 @@ class TestRoomPages(RoomBookingCase, HttpCase):
         self.authenticate("room_employee", "room_employee")
         result = self.make_jsonrpc_request(
             "/web/dataset/call_kw/calendar.room/search_read",
-            {"model": "calendar.room", "method": "search_read", "args": [[("code", "=", "TSIM1")]],
-             "kwargs": {"fields": ["name", "location"]}},
+            {
+                "model": "calendar.room",
+                "method": "search_read",
+                "args": [[("code", "=", "TSIM1")]],
+                "kwargs": {"fields": ["name", "location"]},
+            },
         )
         self.assertEqual(result, [{"id": self.sim_room.id, "name": "Sim Room 1", "location": "Building A"}])
+
+    def test_rooms_menu_works_in_the_browser(self):
+        self.start_tour("/odoo", "calendar_room_menu_tour", login="room_admin")
+        self.assertEqual(self.sim_room.capacity, 10)

@@ -3,10 +3,10 @@ from datetime import UTC, date, datetime, timedelta
 import icalendar
 import pytest
 import recurring_ical_events
+from conftest import DEBRIEF, SIM_ROOM
 
 from calendar_feed import render_calendar, render_vevent
 from calendar_feed.conformance import ConformanceError, check_ics
-from conftest import DEBRIEF, SIM_ROOM
 
 
 def feed(*events, **calendar):
@@ -91,8 +91,9 @@ def test_several_rooms_are_listed_in_location(make_event):
 
 
 def test_calendar_properties(make_event):
-    calendar = check_ics(feed(make_event(), description="Rooms of the centre",
-                              refresh_interval=timedelta(minutes=30)))
+    calendar = check_ics(
+        feed(make_event(), description="Rooms of the centre", refresh_interval=timedelta(minutes=30))
+    )
     assert str(calendar["METHOD"]) == "PUBLISH"
     assert str(calendar["VERSION"]) == "2.0"
     assert str(calendar["CALSCALE"]) == "GREGORIAN"
@@ -101,7 +102,8 @@ def test_calendar_properties(make_event):
     assert str(calendar["X-WR-TIMEZONE"]) == "Europe/Budapest"
     assert calendar["REFRESH-INTERVAL"].dt == timedelta(minutes=30)
     assert b"REFRESH-INTERVAL;VALUE=DURATION:PT30M\r\n" in feed(
-        make_event(), refresh_interval=timedelta(minutes=30))
+        make_event(), refresh_interval=timedelta(minutes=30)
+    )
 
 
 def test_empty_calendar_is_valid():
@@ -118,5 +120,6 @@ def test_conformance_check_rejects_bare_lf_long_lines_and_unescaped_text(make_ev
     with pytest.raises(ConformanceError, match="not escaped"):
         check_ics(good.replace(b"SUMMARY:OSCE station 1", b"SUMMARY:a,b"))
     with pytest.raises(ConformanceError, match="no DTSTAMP"):
-        check_ics(b"".join(line + b"\r\n" for line in good.split(b"\r\n")[:-1]
-                           if not line.startswith(b"DTSTAMP")))
+        check_ics(
+            b"".join(line + b"\r\n" for line in good.split(b"\r\n")[:-1] if not line.startswith(b"DTSTAMP"))
+        )

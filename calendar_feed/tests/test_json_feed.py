@@ -1,16 +1,18 @@
 import json
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+from conftest import SIM_ROOM
 
 from calendar_feed import dump, event_to_json, render_document
-from conftest import SIM_ROOM
-from zoneinfo import ZoneInfo
 
 BUDAPEST = ZoneInfo("Europe/Budapest")
 
 
 def test_event_keeps_learningspace_field_names(make_event):
-    payload = event_to_json(make_event(color="#3366ff", description="Bring badges",
-                                       is_part_of_recurring_series=True), BUDAPEST)
+    payload = event_to_json(
+        make_event(color="#3366ff", description="Bring badges", is_part_of_recurring_series=True), BUDAPEST
+    )
     assert payload == {
         "id": 7,
         "uid": "booking-7@db-uuid",
