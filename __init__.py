@@ -1,1 +1,6 @@
-from . import models
+from . import controllers, models
+
+
+def _post_init_hook(env):
+    """Give the feed links their secret at install, so they can be shown at once."""
+    env["calendar.feed"]._get_token()

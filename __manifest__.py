@@ -9,8 +9,10 @@
     "external_dependencies": {"python": ["icalendar"]},
     "data": [
         "security/ir.model.access.csv",
+        "data/ir_cron_data.xml",
         "views/calendar_room_views.xml",
         "views/calendar_event_views.xml",
+        "views/res_config_settings_views.xml",
     ],
     "assets": {
         "web.assets_tests": ["external_calendar_api/static/tests/tours/**/*"],
@@ -19,4 +21,5 @@
         "demo/calendar_room_demo.xml",
         "demo/calendar_event_demo.xml",
     ],
+    "post_init_hook": "_post_init_hook",
 }

@@ -1,1 +1,1 @@
-from . import calendar_event, calendar_room
+from . import calendar_event, calendar_feed, calendar_feed_change, calendar_room, res_config_settings

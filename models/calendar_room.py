@@ -3,6 +3,8 @@ import re
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from ..booking_feed import FeedRoom
+
 ROOM_CODE_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,32}")
 
 
@@ -62,3 +64,22 @@ class CalendarRoom(models.Model):
         action["domain"] = [("room_ids", "in", self.ids)]
         action["context"] = {"default_room_ids": self.ids}
         return action
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        rooms = super().create(vals_list)
+        self.env["calendar.feed.change"]._record_change()
+        return rooms
+
+    def write(self, vals):
+        result = super().write(vals)
+        self.env["calendar.feed.change"]._record_change()
+        return result
+
+    def unlink(self):
+        self.env["calendar.feed.change"]._record_change()
+        return super().unlink()
+
+    def _to_feed_room(self):
+        self.ensure_one()
+        return FeedRoom(id=self.id, code=self.code, name=self.name, location=self.location or "")

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from devenv import BUILD, MODULE, ROOT, PostgresCluster, install_module, write_odoo_config
 
-LIBRARY_TESTS = ROOT / "calendar_feed" / "tests"
+LIBRARY_TESTS = ROOT / "booking_feed" / "tests"
 REPORTS = BUILD / "test-reports"
 TEST_DATABASE = "external_calendar_test"
 

@@ -1,1 +1,10 @@
-from . import test_access_rights, test_calendar_event, test_calendar_room, test_room_pages
+from . import (
+    test_access_rights,
+    test_calendar_event,
+    test_calendar_room,
+    test_feed_build,
+    test_feed_content,
+    test_feed_routes,
+    test_feed_settings,
+    test_room_pages,
+)

@@ -1,6 +1,9 @@
+import json
 from datetime import datetime
 
 from odoo.tests import new_test_user
+
+from ..booking_feed.conformance import check_ics
 
 
 class RoomBookingCase:
@@ -26,3 +29,30 @@ class RoomBookingCase:
 def at(day, hour, minute=0):
     """A UTC datetime on March 2026, which keeps the test data readable."""
     return datetime(2026, 3, day, hour, minute)
+
+
+class FeedCase(RoomBookingCase):
+    """Feed settings helpers on top of the shared rooms and users."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # Rooms of other data (demo, earlier tests) must not leak into these feeds.
+        cls.env["calendar.room"].search([("id", "not in", (cls.sim_room | cls.debriefing).ids)]).write(
+            {"is_published": False}
+        )
+        cls.set_feed_param("tz", "Europe/Budapest")
+        cls.feed = cls.env["calendar.feed"]._get_singleton()
+
+    @classmethod
+    def set_feed_param(cls, key, value):
+        cls.env["ir.config_parameter"].sudo().set_param(f"external_calendar_api.{key}", value)
+
+    def build(self, now):
+        """Rebuild the feed as of ``now`` and return (parsed ICS, parsed JSON)."""
+        self.assertTrue(self.feed._rebuild(now))
+        return check_ics(self.feed.ics_body.encode()), json.loads(self.feed.json_body)
+
+    @staticmethod
+    def titles(calendar):
+        return sorted(str(event["SUMMARY"]) for event in calendar.walk("VEVENT"))

@@ -21,3 +21,17 @@ def test_all_day_flag_must_match_date_values(make_event):
 def test_end_before_start_is_refused(make_event):
     with pytest.raises(ValueError, match="end before"):
         make_event(end=datetime(2026, 3, 5, 8, 0, tzinfo=UTC))
+
+
+def test_emails_are_redacted_from_published_title_and_description(make_event):
+    event = make_event(
+        title="Interview with jane.doe+sim@hospital.example",
+        description="Contact: mailto:dr.who@tardis.example.org, room 4 (ext. 1234)",
+    )
+    assert event.public_title == "Interview with [e-mail hidden]"
+    assert event.public_description == "Contact: [e-mail hidden], room 4 (ext. 1234)"
+
+
+def test_text_without_emails_is_published_as_written(make_event):
+    text = "OSCE @ Sim Room 1, 09:00-10:00; bring badges"
+    assert make_event(title=text).public_title == text

@@ -5,6 +5,7 @@ The Odoo side reads bookings with SQL or the ORM and turns each one into a
 alone, so it can be tested and reused without Odoo.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -15,6 +16,14 @@ STATUSES = (CONFIRMED, TENTATIVE, CANCELLED)
 
 #: Title shown instead of the real one for private bookings.
 BUSY_TITLE = "Busy"
+#: What an e-mail address in published text becomes.
+EMAIL_PLACEHOLDER = "[e-mail hidden]"
+_EMAIL = re.compile(r"(?:mailto:)?[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def redact_emails(text: str) -> str:
+    """Published text never carries an e-mail address (attendees' least of all)."""
+    return _EMAIL.sub(EMAIL_PLACEHOLDER, text)
 
 
 @dataclass(frozen=True)
@@ -68,11 +77,11 @@ class FeedEvent:
     @property
     def public_title(self):
         """The title subscribers may see: private bookings only say Busy."""
-        return BUSY_TITLE if self.private else self.title
+        return BUSY_TITLE if self.private else redact_emails(self.title)
 
     @property
     def public_description(self):
-        return "" if self.private else self.description
+        return "" if self.private else redact_emails(self.description)
 
     @property
     def location(self):

@@ -2,7 +2,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from calendar_feed import FeedEvent, FeedRoom
+from booking_feed import FeedEvent, FeedRoom
 
 SIM_ROOM = FeedRoom(id=1, code="SIM1", name="Sim Room 1", location="Building A")
 DEBRIEF = FeedRoom(id=2, code="DEBRIEF", name="Debriefing")

@@ -5,8 +5,8 @@ import pytest
 import recurring_ical_events
 from conftest import DEBRIEF, SIM_ROOM
 
-from calendar_feed import render_calendar, render_vevent
-from calendar_feed.conformance import ConformanceError, check_ics
+from booking_feed import render_calendar, render_vevent
+from booking_feed.conformance import ConformanceError, check_ics
 
 
 def feed(*events, **calendar):

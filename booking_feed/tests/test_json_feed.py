@@ -4,7 +4,7 @@ from zoneinfo import ZoneInfo
 
 from conftest import SIM_ROOM
 
-from calendar_feed import dump, event_to_json, render_document
+from booking_feed import dump, event_to_json, render_document
 
 BUDAPEST = ZoneInfo("Europe/Budapest")
 

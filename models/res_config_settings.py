@@ -1,0 +1,124 @@
+from odoo import api, fields, models
+from odoo.addons.base.models.res_partner import _tz_get
+from odoo.exceptions import ValidationError
+
+from ..booking_feed.window import MAX_DAYS
+from .calendar_feed import PARAM_PREFIX, TOKEN_PARAM
+
+FEED_PATH = "/w/api/v2/public_calendar"
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = "res.config.settings"
+
+    external_calendar_enabled = fields.Boolean(
+        "Enable the API endpoint",
+        config_parameter=PARAM_PREFIX + "enabled",
+        help="Serve the ICS and JSON feeds at their secret links.",
+    )
+    external_calendar_past_days = fields.Integer(
+        "Days in the past", config_parameter=PARAM_PREFIX + "past_days", default=0
+    )
+    external_calendar_future_days = fields.Integer(
+        "Days ahead", config_parameter=PARAM_PREFIX + "future_days", default=7
+    )
+    external_calendar_tz = fields.Selection(
+        _tz_get,
+        string="Calendar Time Zone",
+        config_parameter=PARAM_PREFIX + "tz",
+        help="Days of the publication window start at midnight in this zone; "
+        "calendar apps show it as the calendar's zone.",
+    )
+    external_calendar_name = fields.Char(
+        "Calendar Name", config_parameter=PARAM_PREFIX + "name", help="Name shown in calendar apps."
+    )
+    external_calendar_publish_tentative = fields.Boolean(
+        "Publish tentative bookings", config_parameter=PARAM_PREFIX + "publish_tentative"
+    )
+    external_calendar_publish_description = fields.Boolean(
+        "Publish descriptions",
+        config_parameter=PARAM_PREFIX + "publish_description",
+        help="Private bookings never show their description.",
+    )
+    external_calendar_room_ids = fields.Many2many(
+        "calendar.room",
+        string="Published Rooms",
+        compute="_compute_external_calendar_room_ids",
+        inverse="_inverse_external_calendar_room_ids",
+        readonly=False,
+    )
+    external_calendar_ics_url = fields.Char("ICS Link", compute="_compute_external_calendar_urls")
+    external_calendar_json_url = fields.Char("JSON Link", compute="_compute_external_calendar_urls")
+    external_calendar_built_at = fields.Datetime("Last Built", compute="_compute_external_calendar_feed")
+    external_calendar_event_count = fields.Integer(
+        "Published Events", compute="_compute_external_calendar_feed"
+    )
+    external_calendar_ics_size = fields.Integer("Feed Size", compute="_compute_external_calendar_feed")
+    external_calendar_last_error = fields.Text("Last Error", compute="_compute_external_calendar_feed")
+
+    @api.constrains("external_calendar_past_days", "external_calendar_future_days")
+    def _check_external_calendar_days(self):
+        for settings in self:
+            days = (settings.external_calendar_past_days, settings.external_calendar_future_days)
+            if not all(0 <= value <= MAX_DAYS for value in days):
+                raise ValidationError(
+                    self.env._("The publication window takes 0 to %(max)s days each way.", max=MAX_DAYS)
+                )
+
+    @api.model
+    def default_get(self, fields_list):
+        values = super().default_get(fields_list)
+        if "external_calendar_tz" in fields_list and not values.get("external_calendar_tz"):
+            values["external_calendar_tz"] = self.env["calendar.feed"]._default_timezone()
+        return values
+
+    def _compute_external_calendar_room_ids(self):
+        published = self.env["calendar.room"].search([("is_published", "=", True)])
+        for settings in self:
+            settings.external_calendar_room_ids = published
+
+    def _inverse_external_calendar_room_ids(self):
+        Room = self.env["calendar.room"]
+        chosen = self[:1].external_calendar_room_ids
+        to_unpublish = Room.search([("is_published", "=", True), ("id", "not in", chosen.ids)])
+        to_unpublish.write({"is_published": False})
+        chosen.filtered(lambda room: not room.is_published).write({"is_published": True})
+
+    def _compute_external_calendar_urls(self):
+        base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "").rstrip("/")
+        token = self.env["calendar.feed"]._get_token()
+        for settings in self:
+            settings.external_calendar_ics_url = f"{base_url}{FEED_PATH}.ics?token={token}"
+            settings.external_calendar_json_url = f"{base_url}{FEED_PATH}.json?token={token}"
+
+    def _compute_external_calendar_feed(self):
+        feed = self.env["calendar.feed"]._get_singleton()
+        for settings in self:
+            settings.external_calendar_built_at = feed.built_at
+            settings.external_calendar_event_count = feed.event_count
+            settings.external_calendar_ics_size = feed.ics_size
+            settings.external_calendar_last_error = feed.last_error
+
+    def _get_external_calendar_params(self):
+        """The stored feed settings (not the token: a new secret changes no content)."""
+        params = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .search([("key", "=like", PARAM_PREFIX + "%"), ("key", "!=", TOKEN_PARAM)])
+        )
+        return {param.key: param.value for param in params}
+
+    def set_values(self):
+        before = self._get_external_calendar_params()
+        result = super().set_values()
+        if self._get_external_calendar_params() != before:
+            self.env["calendar.feed.change"]._record_change()
+        return result
+
+    def action_external_calendar_refresh(self):
+        self.ensure_one()
+        self.env["calendar.feed"]._get_singleton()._rebuild()
+
+    def action_external_calendar_rotate_token(self):
+        self.ensure_one()
+        self.env["calendar.feed"]._rotate_token()

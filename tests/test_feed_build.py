@@ -1,0 +1,97 @@
+from datetime import UTC, datetime, timedelta
+
+from odoo.tests import TransactionCase, tagged
+
+from .common import FeedCase, at
+
+NOW = datetime(2026, 3, 5, 10, 0, tzinfo=UTC)
+
+
+@tagged("post_install", "-at_install")
+class TestFeedBuild(FeedCase, TransactionCase):
+    def test_rebuild_records_when_and_how_many(self):
+        self.book(self.sim_room, at(5, 9), at(5, 10))
+        self.book(self.debriefing, at(6, 9), at(6, 10))
+        self.build(NOW)
+        self.assertEqual(self.feed.built_at, NOW.replace(tzinfo=None))
+        self.assertEqual(self.feed.event_count, 2)
+        self.assertEqual(self.feed.ics_size, len(self.feed.ics_body.encode()))
+        self.assertFalse(self.feed._is_stale(NOW))
+
+    def test_new_booking_makes_the_feed_stale_and_the_next_request_rebuilds(self):
+        self.build(NOW)
+        self.book(self.sim_room, at(5, 9), at(5, 10), name="late booking")
+        self.assertTrue(self.feed._is_stale(NOW))
+        feed = self.env["calendar.feed"]._get_fresh(NOW)
+        self.assertIn("late booking", feed.ics_body)
+        self.assertFalse(feed._is_stale(NOW))
+
+    def test_edits_and_deletions_of_bookings_make_the_feed_stale(self):
+        booking = self.book(self.sim_room, at(5, 9), at(5, 10), name="OSCE")
+        for change in (
+            lambda: booking.write({"name": "OSCE 2"}),
+            lambda: booking.write({"room_ids": [(5, 0, 0)]}),
+            lambda: booking.write({"room_ids": [(6, 0, self.sim_room.ids)]}),
+            booking.unlink,
+        ):
+            self.build(NOW)
+            change()
+            self.assertTrue(self.feed._is_stale(NOW))
+
+    def test_events_without_rooms_do_not_make_the_feed_stale(self):
+        self.build(NOW)
+        meeting = self.env["calendar.event"].create({"name": "1:1", "start": at(5, 9), "stop": at(5, 10)})
+        meeting.write({"name": "1:1 moved"})
+        meeting.unlink()
+        self.assertFalse(self.feed._is_stale(NOW))
+
+    def test_room_changes_make_the_feed_stale(self):
+        self.build(NOW)
+        self.debriefing.name = "Debriefing A"
+        self.assertTrue(self.feed._is_stale(NOW))
+
+    def test_settings_changes_make_the_feed_stale(self):
+        self.build(NOW)
+        settings = self.env["res.config.settings"].create({"external_calendar_future_days": 14})
+        settings.execute()
+        self.assertTrue(self.feed._is_stale(NOW))
+
+    def test_saving_unchanged_settings_keeps_the_feed(self):
+        self.env["res.config.settings"].create({}).execute()
+        self.build(NOW)
+        self.env["res.config.settings"].create({}).execute()
+        self.assertFalse(self.feed._is_stale(NOW))
+
+    def test_feed_is_stale_when_the_local_day_changes(self):
+        self.build(NOW)
+        # 23:30 UTC is still the 5th in UTC but already the 6th in Budapest.
+        self.assertTrue(self.feed._is_stale(NOW.replace(hour=23, minute=30)))
+        self.assertFalse(self.feed._is_stale(NOW.replace(hour=22, minute=30)))
+
+    def test_failed_rebuild_keeps_serving_the_last_good_feed(self):
+        self.book(self.sim_room, at(5, 9), at(5, 10), name="OSCE")
+        self.build(NOW)
+        good_body = self.feed.ics_body
+        self.set_feed_param("tz", "Mars/Olympus_Mons")
+        with self.assertLogs("odoo.addons.external_calendar_api.models.calendar_feed", "ERROR"):
+            self.assertFalse(self.feed._rebuild(NOW + timedelta(minutes=5)))
+        self.assertEqual(self.feed.ics_body, good_body)
+        self.assertEqual(self.feed.built_at, NOW.replace(tzinfo=None))
+        self.assertIn("Mars/Olympus_Mons", self.feed.last_error)
+
+    def test_hourly_cron_rebuilds_the_feed(self):
+        cron = self.env.ref("external_calendar_api.ir_cron_external_calendar_refresh")
+        self.assertEqual((cron.interval_number, cron.interval_type), (1, "hours"))
+        self.assertTrue(cron.active)
+        now = datetime.now(UTC)
+        self.book(
+            self.sim_room,
+            now.replace(tzinfo=None),
+            now.replace(tzinfo=None) + timedelta(hours=1),
+            name="booked now",
+        )
+        # The scheduler would run this action in its own transaction, which cannot
+        # see this test's data; run the same action in the test's transaction.
+        cron.ir_actions_server_id.run()
+        self.assertIn("booked now", self.feed.ics_body)
+        self.assertGreaterEqual(self.feed.built_at, now.replace(tzinfo=None, microsecond=0))

@@ -1,0 +1,96 @@
+from odoo.exceptions import AccessError, ValidationError
+from odoo.tests import TransactionCase, tagged
+
+from .common import FeedCase, at
+
+
+@tagged("post_install", "-at_install")
+class TestFeedSettings(FeedCase, TransactionCase):
+    def settings(self, user=None, **values):
+        return self.env["res.config.settings"].with_user(user or self.admin).create(values)
+
+    def test_defaults_publish_today_and_seven_days_ahead(self):
+        self.env["ir.config_parameter"].search(
+            [("key", "in", ["external_calendar_api.past_days", "external_calendar_api.future_days"])]
+        ).unlink()
+        settings = self.settings()
+        self.assertEqual(
+            (settings.external_calendar_past_days, settings.external_calendar_future_days), (0, 7)
+        )
+        self.assertFalse(settings.external_calendar_enabled)
+
+    def test_links_hold_the_base_url_and_the_token(self):
+        self.env["ir.config_parameter"].set_param("web.base.url", "https://odoo.example.com")
+        token = self.env["calendar.feed"]._get_token()
+        settings = self.settings()
+        self.assertEqual(
+            settings.external_calendar_ics_url,
+            f"https://odoo.example.com/w/api/v2/public_calendar.ics?token={token}",
+        )
+        self.assertEqual(
+            settings.external_calendar_json_url,
+            f"https://odoo.example.com/w/api/v2/public_calendar.json?token={token}",
+        )
+
+    def test_token_is_long_random_and_rotates(self):
+        Feed = self.env["calendar.feed"]
+        old = Feed._get_token()
+        self.assertGreaterEqual(len(old), 43)  # 32 random bytes, URL-safe base64
+        self.settings().action_external_calendar_rotate_token()
+        new = Feed._get_token()
+        self.assertNotEqual(new, old)
+        self.set_feed_param("enabled", True)
+        self.assertTrue(Feed._check_access_token(new))
+        self.assertFalse(Feed._check_access_token(old))
+
+    def test_token_only_opens_an_enabled_endpoint(self):
+        Feed = self.env["calendar.feed"]
+        token = Feed._get_token()
+        self.set_feed_param("enabled", False)
+        self.assertFalse(Feed._check_access_token(token))
+        self.set_feed_param("enabled", True)
+        self.assertTrue(Feed._check_access_token(token))
+        for wrong in (None, "", token[:-1], token + "x", token.upper()):
+            self.assertFalse(Feed._check_access_token(wrong))
+
+    def test_refresh_button_rebuilds_now(self):
+        self.book(self.sim_room, at(5, 9), at(5, 10))
+        settings = self.settings()
+        settings.action_external_calendar_refresh()
+        self.assertTrue(self.feed.built_at)
+        refreshed = self.settings()
+        self.assertEqual(refreshed.external_calendar_built_at, self.feed.built_at)
+        self.assertEqual(refreshed.external_calendar_event_count, self.feed.event_count)
+        self.assertEqual(refreshed.external_calendar_ics_size, len(self.feed.ics_body.encode()))
+
+    def test_toggle_is_saved_as_a_system_parameter(self):
+        self.settings(external_calendar_enabled=True).execute()
+        self.assertTrue(self.env["ir.config_parameter"].get_param("external_calendar_api.enabled"))
+        self.settings(external_calendar_enabled=False).execute()
+        self.assertFalse(self.env["ir.config_parameter"].get_param("external_calendar_api.enabled"))
+
+    def test_published_rooms_setting_writes_the_room_flags(self):
+        settings = self.settings()
+        self.assertEqual(settings.external_calendar_room_ids, self.sim_room | self.debriefing)
+        self.settings(external_calendar_room_ids=[(6, 0, self.sim_room.ids)]).execute()
+        self.assertTrue(self.sim_room.is_published)
+        self.assertFalse(self.debriefing.is_published)
+
+    def test_window_days_are_bounded(self):
+        for values in ({"external_calendar_future_days": 731}, {"external_calendar_past_days": -1}):
+            with self.subTest(values=values), self.assertRaises(ValidationError):
+                self.settings(**values)
+        self.settings(external_calendar_future_days=730).execute()
+
+    def test_time_zone_defaults_to_the_company(self):
+        self.env["ir.config_parameter"].search([("key", "=", "external_calendar_api.tz")]).unlink()
+        self.env.company.partner_id.tz = "America/New_York"
+        self.assertEqual(self.settings().external_calendar_tz, "America/New_York")
+
+    def test_only_system_administrators_reach_the_settings(self):
+        with self.assertRaises(AccessError):
+            self.settings(user=self.employee)
+        with self.assertRaises(AccessError):
+            self.env["calendar.feed"].with_user(self.employee).search([])
+        with self.assertRaises(AccessError):
+            self.env["ir.config_parameter"].with_user(self.employee).get_param("external_calendar_api.token")
