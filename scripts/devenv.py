@@ -155,8 +155,10 @@ def odoo_command(config, *args):
     return [sys.executable, "-m", "odoo", "-c", str(config), *args]
 
 
-def install_module(config, database, *extra):
+def install_module(config, database, *extra, update=False):
+    """Install the addon in ``database`` (created if needed), or update it there."""
+    action = "-u" if update else "-i"
     subprocess.run(
-        odoo_command(config, "-d", database, "-i", MODULE, "--stop-after-init", "--log-level=warn", *extra),
+        odoo_command(config, "-d", database, action, MODULE, "--stop-after-init", "--log-level=warn", *extra),
         check=True,
     )

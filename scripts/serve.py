@@ -41,7 +41,7 @@ def wait_for_login_page(timeout=120):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(f"{BASE_URL}/web/login", timeout=5) as response:  # noqa: S310
+            with urllib.request.urlopen(f"{BASE_URL}/web/login", timeout=5) as response:
                 if response.status == 200:
                     return
         except OSError:
@@ -62,15 +62,31 @@ def feed_urls(postgres):
     return [f"{BASE_URL}/w/api/v2/public_calendar.{kind}?token={token}" for kind in ("ics", "json")]
 
 
+def enable_endpoint(postgres):
+    """The demo database serves its feeds at once, so the printed links answer."""
+    postgres.psql(
+        "INSERT INTO ir_config_parameter (key, value, create_uid, write_uid, create_date, write_date) "
+        "VALUES ('external_calendar_api.enabled', 'True', 1, 1, now(), now()) "
+        "ON CONFLICT (key) DO UPDATE SET value = 'True'",
+        database=DATABASE,
+    )
+
+
 def start():
     LOCAL.mkdir(exist_ok=True)
     postgres = cluster().start()
     config = write_odoo_config(
         LOCAL / "odoo.conf", postgres, LOCAL / "filestore", http_port=PORT, logfile=LOG_FILE
     )
-    if not postgres.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'"):
+    if odoo_running():
+        print("Odoo is already running.")
+    elif postgres.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'"):
+        print(f"Updating {MODULE} in {DATABASE}...", flush=True)
+        install_module(config, DATABASE, update=True)
+    else:
         print(f"Creating database {DATABASE} with {MODULE} and demo data (first run only)...", flush=True)
         install_module(config, DATABASE, "--with-demo")
+        enable_endpoint(postgres)
     if not odoo_running():
         process = subprocess.Popen(
             odoo_command(config, "-d", DATABASE, "--db-filter", f"^{DATABASE}$"),
@@ -86,7 +102,7 @@ def start():
     for url in urls:
         print(f"Feed: {url}")
     if urls:
-        print("The feeds answer once the endpoint is enabled in Settings > External Calendar.")
+        print(f"Settings: {BASE_URL}/odoo/action-external_calendar_api.external_calendar_settings_action")
     print("Stop with: make stop")
 
 

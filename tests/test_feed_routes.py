@@ -85,3 +85,16 @@ class TestFeedRoutes(FeedCase, HttpCase):
         self.get(f"{ICS}?token={self.token}")
         self.book(self.debriefing, at(25, 9), at(25, 10), name="just booked")
         self.assertIn("just booked", self.get(f"{ICS}?token={self.token}").text)
+
+
+@tagged("post_install", "-at_install")
+class TestFeedSettingsPage(FeedCase, HttpCase):
+    def test_admin_enables_the_endpoint_on_the_settings_page(self):
+        self.set_feed_param("enabled", False)
+        self.start_tour("/odoo", "external_calendar_settings_tour", login="room_admin")
+        self.assertTrue(self.env["ir.config_parameter"].get_param("external_calendar_api.enabled"))
+        settings = self.env["res.config.settings"].create({})
+        path = settings.external_calendar_ics_url.removeprefix(settings.get_base_url())
+        response = self.url_open(path)
+        self.assertEqual(response.status_code, 200)
+        check_ics(response.content)
