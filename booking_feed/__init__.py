@@ -6,8 +6,8 @@ else (tests, benchmarks, other tools) can do the same.
 """
 
 from .ics import render_calendar, render_vevent
-from .json_feed import dump, event_to_json, render_document
-from .records import BUSY_TITLE, CANCELLED, CONFIRMED, STATUSES, TENTATIVE, FeedEvent, FeedRoom
+from .json_feed import assemble_document, dump_event, event_to_json, render_document
+from .records import BUSY_TITLE, CANCELLED, CONFIRMED, STATUSES, TENTATIVE, FeedEvent, FeedRoom, fingerprint
 
 __all__ = [
     "BUSY_TITLE",
@@ -17,8 +17,10 @@ __all__ = [
     "TENTATIVE",
     "FeedEvent",
     "FeedRoom",
-    "dump",
+    "assemble_document",
+    "dump_event",
     "event_to_json",
+    "fingerprint",
     "render_calendar",
     "render_document",
     "render_vevent",

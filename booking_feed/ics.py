@@ -51,9 +51,11 @@ def render_vevent(event: FeedEvent) -> bytes:
         _line("LAST-MODIFIED", vDDDTypes(event.updated)),
         _line("SEQUENCE", vInt(event.sequence)),
         _moment("DTSTART", event.start),
-        _moment("DTEND", event.end),
-        _line("SUMMARY", vText(event.public_title)),
     ]
+    # RFC 5545 wants DTEND after DTSTART; without one, an event ends as it starts.
+    if event.end > event.start:
+        parts.append(_moment("DTEND", event.end))
+    parts.append(_line("SUMMARY", vText(event.public_title)))
     if event.location:
         parts.append(_line("LOCATION", vText(event.location)))
     if event.public_description:
@@ -78,8 +80,9 @@ def render_calendar(
 ) -> bytes:
     """Wrap VEVENT blocks (bytes from :func:`render_vevent`) in a VCALENDAR.
 
-    ``refresh_interval`` is advertised twice, as the standard
-    REFRESH-INTERVAL (RFC 7986) and as X-PUBLISHED-TTL, which Outlook reads.
+    Name, description and refresh interval are each given in the standard
+    RFC 7986 form and in the X-WR-/X-PUBLISHED-TTL form older clients
+    (Outlook, Apple) read.
     """
     interval = vDuration(refresh_interval)
     header = [
@@ -88,10 +91,11 @@ def render_calendar(
         _line("PRODID", vText(prodid)),
         _line("CALSCALE", vText("GREGORIAN")),
         _line("METHOD", vText("PUBLISH")),
+        _line("NAME", vText(name)),
         _line("X-WR-CALNAME", vText(name)),
     ]
     if description:
-        header.append(_line("X-WR-CALDESC", vText(description)))
+        header += [_line("DESCRIPTION", vText(description)), _line("X-WR-CALDESC", vText(description))]
     header += [
         _line("X-WR-TIMEZONE", vText(timezone)),
         _line("REFRESH-INTERVAL", interval, VALUE="DURATION"),

@@ -47,25 +47,39 @@ def event_to_json(event: FeedEvent, zone: ZoneInfo) -> dict:
     }
 
 
-def render_document(events, *, timezone, generated_at, window_start, window_end) -> dict:
-    """The whole JSON feed as a dict, events in the order given.
+def dump_event(event: FeedEvent, zone: ZoneInfo) -> str:
+    """One event as compact JSON text, ready to be cached and assembled."""
+    return json.dumps(event_to_json(event, zone), ensure_ascii=False, separators=(",", ":"))
 
-    ``window_start``/``window_end`` bound the published period (UTC datetimes
-    or dates in ``timezone``), so a reader knows which absences mean "no
-    booking" rather than "not published".
+
+def assemble_document(event_objects, *, timezone, updated_at, window_start, window_end) -> bytes:
+    """The JSON feed from events already dumped by :func:`dump_event`, in order.
+
+    ``updated_at`` is when the feed's content last changed; ``window_start``/
+    ``window_end`` bound the published period (UTC datetimes, or dates in
+    ``timezone``), so a reader knows which absences mean "no booking" rather
+    than "not published".
     """
     zone = ZoneInfo(timezone)
-    return {
+    head = {
         "timeZone": timezone,
-        "generatedAt": format_utc(generated_at),
+        "updatedAt": format_utc(updated_at),
         "window": {
             "from": format_utc(_as_datetime(window_start, zone)),
             "to": format_utc(_as_datetime(window_end, zone)),
         },
-        "events": [event_to_json(event, zone) for event in events],
     }
+    opening = json.dumps(head, ensure_ascii=False, separators=(",", ":"))[:-1]
+    return f'{opening},"events":[{",".join(event_objects)}]}}'.encode()
 
 
-def dump(document: dict) -> bytes:
-    """Compact UTF-8 JSON, keys in a fixed order so equal feeds are equal bytes."""
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+def render_document(events, *, timezone, updated_at, window_start, window_end) -> bytes:
+    """The JSON feed of ``events``, in the order given."""
+    zone = ZoneInfo(timezone)
+    return assemble_document(
+        [dump_event(event, zone) for event in events],
+        timezone=timezone,
+        updated_at=updated_at,
+        window_start=window_start,
+        window_end=window_end,
+    )

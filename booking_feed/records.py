@@ -5,8 +5,9 @@ The Odoo side reads bookings with SQL or the ORM and turns each one into a
 alone, so it can be tested and reused without Odoo.
 """
 
+import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime
 
 CONFIRMED = "confirmed"
@@ -74,6 +75,24 @@ class FeedEvent:
         if self.end < self.start:
             raise ValueError("an event cannot end before it starts")
 
+    def to_dict(self) -> dict:
+        """JSON-ready form, so a published event can be stored and rendered again."""
+        values = asdict(self)
+        for name in ("start", "end", "created", "updated"):
+            values[name] = values[name].isoformat()
+        values["rooms"] = list(values["rooms"])
+        return values
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "FeedEvent":
+        """The inverse of :meth:`to_dict`."""
+        values = dict(values)
+        for name in ("start", "end", "created", "updated"):
+            text = values[name]
+            values[name] = datetime.fromisoformat(text) if "T" in text else date.fromisoformat(text)
+        values["rooms"] = tuple(FeedRoom(**room) for room in values["rooms"])
+        return cls(**values)
+
     @property
     def public_title(self):
         """The title subscribers may see: private bookings only say Busy."""
@@ -89,3 +108,26 @@ class FeedEvent:
         return ", ".join(
             f"{room.name} ({room.location})" if room.location else room.name for room in self.rooms
         )
+
+
+#: Fields that describe a change rather than the booking itself.
+_BOOKKEEPING = {"sequence", "created", "updated"}
+
+
+def fingerprint(event: FeedEvent, *context) -> str:
+    """A digest of everything subscribers see of ``event``.
+
+    Two renderings with the same fingerprint show subscribers the same thing;
+    a new fingerprint is a change, which must raise SEQUENCE and LAST-MODIFIED.
+    ``context`` adds what else the rendering depends on (the time zone that
+    places all-day bookings).
+    """
+    published = (
+        tuple(
+            (field.name, getattr(event, field.name))
+            for field in fields(event)
+            if field.name not in _BOOKKEEPING
+        )
+        + context
+    )
+    return hashlib.sha256(repr(published).encode()).hexdigest()

@@ -1,1 +1,8 @@
-from . import calendar_event, calendar_feed, calendar_feed_change, calendar_room, res_config_settings
+from . import (
+    calendar_event,
+    calendar_feed,
+    calendar_feed_change,
+    calendar_feed_entry,
+    calendar_room,
+    res_config_settings,
+)

@@ -2,13 +2,15 @@ import hashlib
 import hmac
 import logging
 import secrets
-from datetime import UTC, datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from psycopg2 import errors
 
 from odoo import api, fields, models
 
-from ..booking_feed import dump, render_calendar, render_document, render_vevent
+from ..booking_feed import CANCELLED, assemble_document, fingerprint, render_calendar
 from ..booking_feed.window import local_today, publication_window
 
 _logger = logging.getLogger(__name__)
@@ -16,10 +18,10 @@ _logger = logging.getLogger(__name__)
 PARAM_PREFIX = "external_calendar_api."
 TOKEN_PARAM = PARAM_PREFIX + "token"
 REFRESH_INTERVAL = timedelta(hours=1)
-FEED_FORMATS = {
-    "ics": ("ics_body", "text/calendar; charset=utf-8"),
-    "json": ("json_body", "application/json; charset=utf-8"),
-}
+ICS_CONTENT_TYPE = "text/calendar; charset=utf-8"
+JSON_CONTENT_TYPE = "application/json; charset=utf-8"
+#: Google Calendar stops importing feeds past about this size.
+LARGE_FEED_BYTES = 1_000_000
 
 
 class CalendarFeed(models.Model):
@@ -40,6 +42,12 @@ class CalendarFeed(models.Model):
     built_at = fields.Datetime("Last Built", readonly=True)
     built_for_day = fields.Date(
         readonly=True, help="Local day the window was computed for; the window moves at midnight."
+    )
+    last_modified = fields.Datetime(
+        readonly=True, help="When the feed's content last changed; never moves backwards."
+    )
+    content_key = fields.Char(
+        readonly=True, help="Digest of the content, to tell whether a build changed it."
     )
     event_count = fields.Integer("Published Events", readonly=True)
     ics_size = fields.Integer("ICS Size (bytes)", readonly=True)
@@ -65,6 +73,8 @@ class CalendarFeed(models.Model):
             "publish_tentative": bool(get("publish_tentative", False)),
             "publish_description": bool(get("publish_description", False)),
             "name": get("name", False) or self.env._("Room bookings"),
+            "description": get("description", ""),
+            "retention_days": int(get("retention_days", 30)),
         }
 
     @api.model
@@ -128,32 +138,104 @@ class CalendarFeed(models.Model):
         now = now or datetime.now(UTC)
         return publication_window(now, settings["timezone"], settings["past_days"], settings["future_days"])
 
+    def _sync_entries(self, settings, window, now):
+        """Bring the feed entries in line with the bookings published now.
+
+        New bookings get an entry; changed ones a higher SEQUENCE; bookings
+        that left the feed become CANCELLED tombstones, kept for the
+        retention period; bookings that merely ended before the window are
+        dropped, since nothing happened to them.
+        """
+        Entry = self.env["calendar.feed.entry"].sudo()
+        timezone = settings["timezone"]
+        zone = ZoneInfo(timezone)
+        events = self.env["calendar.event"].sudo()._get_published_bookings(window, settings)
+        entries = {entry.event_id: entry for entry in Entry.search([])}
+        now_naive = now.replace(tzinfo=None, microsecond=0)
+
+        def bounds(event):
+            if event.all_day:
+                return tuple(datetime.combine(day, time.min, tzinfo=zone) for day in (event.start, event.end))
+            return event.start, event.end
+
+        new_values, published_ids = [], set()
+        for event in events._to_feed_events(settings):
+            published_ids.add(event.id)
+            key = fingerprint(event, timezone)
+            entry = entries.get(event.id)
+            if entry is None:
+                new_values.append(Entry._prepare_values(event, key, bounds(event), zone))
+            elif entry.fingerprint != key or entry.removed_at:
+                changed = replace(event, sequence=entry.sequence + 1, updated=now.replace(microsecond=0))
+                entry.write(Entry._prepare_values(changed, key, bounds(changed), zone))
+        Entry.create(new_values)
+
+        expiry = now_naive - timedelta(days=settings["retention_days"])
+        window_start = window.start.replace(tzinfo=None)
+        for event_id, entry in entries.items():
+            if event_id in published_ids:
+                continue
+            if entry.stop_at <= window_start or (entry.removed_at and entry.removed_at <= expiry):
+                entry.unlink()
+            elif not entry.removed_at:
+                last = entry._get_feed_event()
+                gone = replace(
+                    last, status=CANCELLED, sequence=last.sequence + 1, updated=now.replace(microsecond=0)
+                )
+                entry.write(
+                    Entry._prepare_values(gone, entry.fingerprint, bounds(gone), zone, removed_at=now_naive)
+                )
+
+    @api.model
+    def _get_entries(self, start, end, room_codes=(), include_removed=True):
+        """Entries overlapping ``[start, end)`` (UTC), optionally of some rooms, by start."""
+        domain = [("stop_at", ">", start.replace(tzinfo=None)), ("start_at", "<", end.replace(tzinfo=None))]
+        if room_codes:
+            domain += ["|"] * (len(room_codes) - 1) + [
+                ("room_codes", "like", f",{code},") for code in room_codes
+            ]
+        if not include_removed:
+            domain.append(("removed_at", "=", False))
+        return self.env["calendar.feed.entry"].sudo().search(domain)
+
+    def _render_ics(self, settings, entries, name=None):
+        return render_calendar(
+            [entry.ics_block.encode() for entry in entries],
+            name=name or settings["name"],
+            timezone=settings["timezone"],
+            description=settings["description"],
+            refresh_interval=REFRESH_INTERVAL,
+        )
+
     def _render(self, settings, now):
         """Bodies and counters of the feed as of ``now``."""
         window = self._window(settings, now)
-        events = self.env["calendar.event"].sudo()._get_published_bookings(window, settings)
-        feed_events = events._to_feed_events(settings)
-        ics = render_calendar(
-            [render_vevent(event) for event in feed_events],
-            name=settings["name"],
+        self._sync_entries(settings, window, now)
+        entries = self._get_entries(window.start, window.end)
+        live = entries.filtered(lambda entry: not entry.removed_at)
+        ics = self._render_ics(settings, entries)
+        content_key = hashlib.sha256(ics + f"{window}".encode()).hexdigest()
+        last_modified = self.last_modified
+        if content_key != self.content_key:
+            # Strictly later than before, so If-Modified-Since never hides a change.
+            floor = (last_modified or datetime.min) + timedelta(seconds=1)
+            last_modified = max(now.replace(tzinfo=None, microsecond=0), floor)
+        json_bytes = assemble_document(
+            live.mapped("json_object"),
             timezone=settings["timezone"],
-            refresh_interval=REFRESH_INTERVAL,
-        )
-        document = render_document(
-            feed_events,
-            timezone=settings["timezone"],
-            generated_at=now,
+            updated_at=last_modified.replace(tzinfo=UTC),
             window_start=window.first_day,
             window_end=window.last_day + timedelta(days=1),
         )
-        json_bytes = dump(document)
         return {
             "ics_body": ics.decode(),
             "json_body": json_bytes.decode(),
-            "ics_etag": hashlib.sha256(ics).hexdigest()[:32],
-            "json_etag": hashlib.sha256(json_bytes).hexdigest()[:32],
+            "ics_etag": _etag(ics),
+            "json_etag": _etag(json_bytes),
             "ics_size": len(ics),
-            "event_count": len(feed_events),
+            "event_count": len(live),
+            "content_key": content_key,
+            "last_modified": last_modified,
             "built_for_day": local_today(now, settings["timezone"]),
         }
 
@@ -206,8 +288,39 @@ class CalendarFeed(models.Model):
     def _cron_rebuild(self):
         self._get_singleton()._rebuild()
 
-    def _get_body(self, feed_format):
-        """``(body bytes, content type, etag)`` of one format of the stored feed."""
-        field_name, content_type = FEED_FORMATS[feed_format]
-        body = (self[field_name] or "").encode()
-        return body, content_type, self[f"{feed_format}_etag"]
+    def _get_ics(self, query):
+        """``(body, etag)`` of the ICS feed, narrowed by ``query`` (a FeedQuery).
+
+        The full feed is the stored one; a narrowed feed is assembled from
+        the stored blocks of the entries it selects.
+        """
+        self.ensure_one()
+        if not query.is_filtered:
+            return self.ics_body.encode(), self.ics_etag
+        settings = self._get_settings()
+        start, end = query.narrow(self._window(settings))
+        entries = (
+            self._get_entries(start, end, query.room_codes)
+            if start < end
+            else self.env["calendar.feed.entry"]
+        )
+        rooms = self.env["calendar.room"].sudo().search([("code", "in", query.room_codes)])
+        name = " - ".join([settings["name"], *rooms.mapped("name")]) if rooms else None
+        body = self._render_ics(settings, entries, name=name)
+        return body, _etag(body)
+
+    def _get_json(self):
+        self.ensure_one()
+        return self.json_body.encode(), self.json_etag
+
+    @api.model
+    def _check_room_codes(self, codes):
+        """The codes among ``codes`` that are not published rooms."""
+        published = (
+            self.env["calendar.room"].sudo().search([("code", "in", codes), ("is_published", "=", True)])
+        )
+        return sorted(set(codes) - set(published.mapped("code")))
+
+
+def _etag(body):
+    return hashlib.sha256(body).hexdigest()[:32]

@@ -123,3 +123,16 @@ def test_conformance_check_rejects_bare_lf_long_lines_and_unescaped_text(make_ev
         check_ics(
             b"".join(line + b"\r\n" for line in good.split(b"\r\n")[:-1] if not line.startswith(b"DTSTAMP"))
         )
+
+
+def test_zero_length_booking_has_no_dtend(make_event):
+    moment = datetime(2026, 3, 5, 9, 0, tzinfo=UTC)
+    event = only_event(feed(make_event(start=moment, end=moment)))
+    assert "DTEND" not in event
+    assert event["DTSTART"].dt == moment
+
+
+def test_calendar_name_and_description_in_both_forms(make_event):
+    calendar = check_ics(feed(make_event(), description="Rooms"))
+    assert (str(calendar["NAME"]), str(calendar["X-WR-CALNAME"])) == ("Sim Centre rooms", "Sim Centre rooms")
+    assert (str(calendar["DESCRIPTION"]), str(calendar["X-WR-CALDESC"])) == ("Rooms", "Rooms")

@@ -4,7 +4,7 @@ from zoneinfo import ZoneInfo
 
 from conftest import SIM_ROOM
 
-from booking_feed import dump, event_to_json, render_document
+from booking_feed import dump_event, event_to_json, render_document
 
 BUDAPEST = ZoneInfo("Europe/Budapest")
 
@@ -43,22 +43,36 @@ def test_private_event_hides_title_and_note(make_event):
 
 
 def test_document_states_its_window_and_zone(make_event):
-    document = render_document(
-        [make_event()],
-        timezone="Europe/Budapest",
-        generated_at=datetime(2026, 3, 5, 6, 0, tzinfo=UTC),
-        window_start=date(2026, 3, 5),
-        window_end=date(2026, 3, 13),
+    document = json.loads(
+        render_document(
+            [make_event()],
+            timezone="Europe/Budapest",
+            updated_at=datetime(2026, 3, 5, 6, 0, tzinfo=UTC),
+            window_start=date(2026, 3, 5),
+            window_end=date(2026, 3, 13),
+        )
     )
     assert document["timeZone"] == "Europe/Budapest"
-    assert document["generatedAt"] == "2026-03-05T06:00:00Z"
+    assert document["updatedAt"] == "2026-03-05T06:00:00Z"
     assert document["window"] == {"from": "2026-03-04T23:00:00Z", "to": "2026-03-12T23:00:00Z"}
     assert [event["id"] for event in document["events"]] == [7]
 
 
-def test_dump_is_compact_utf8_and_parses_back(make_event):
-    document = {"events": [event_to_json(make_event(title="Újraélesztés"), BUDAPEST)]}
-    data = dump(document)
-    assert "Újraélesztés".encode() in data
-    assert b": " not in data
-    assert json.loads(data) == document
+def test_dumped_event_is_compact_utf8_and_parses_back(make_event):
+    event = make_event(title="Újraélesztés")
+    text = dump_event(event, BUDAPEST)
+    assert "Újraélesztés" in text
+    assert ": " not in text
+    assert json.loads(text) == event_to_json(event, BUDAPEST)
+
+
+def test_empty_document_is_valid_json():
+    data = render_document(
+        [],
+        timezone="UTC",
+        updated_at=datetime(2026, 3, 5, tzinfo=UTC),
+        window_start=date(2026, 3, 5),
+        window_end=date(2026, 3, 6),
+    )
+    document = json.loads(data)
+    assert document["events"] == []

@@ -35,3 +35,22 @@ def test_emails_are_redacted_from_published_title_and_description(make_event):
 def test_text_without_emails_is_published_as_written(make_event):
     text = "OSCE @ Sim Room 1, 09:00-10:00; bring badges"
     assert make_event(title=text).public_title == text
+
+
+def test_fingerprint_ignores_bookkeeping_but_sees_published_changes(make_event):
+    from booking_feed import fingerprint  # noqa: PLC0415
+
+    base = fingerprint(make_event())
+    assert fingerprint(make_event(sequence=4, updated=datetime(2026, 3, 3, tzinfo=UTC))) == base
+    assert fingerprint(make_event(title="OSCE station 2")) != base
+    assert fingerprint(make_event(rooms=())) != base
+    assert fingerprint(make_event(status="cancelled")) != base
+
+
+def test_dict_form_round_trips_for_timed_and_all_day_events(make_event):
+    import json  # noqa: PLC0415
+
+    from booking_feed import FeedEvent  # noqa: PLC0415
+
+    for event in (make_event(), make_event(all_day=True, private=True, sequence=3)):
+        assert FeedEvent.from_dict(json.loads(json.dumps(event.to_dict()))) == event
