@@ -4,9 +4,8 @@ from odoo import http
 from odoo.http import request
 
 from ..booking_feed.query import QueryError, parse_feed_query
-from ..models.calendar_feed import ICS_CONTENT_TYPE, JSON_CONTENT_TYPE, REFRESH_INTERVAL
+from ..models.calendar_feed import FEED_PATH, ICS_CONTENT_TYPE, JSON_CONTENT_TYPE, REFRESH_INTERVAL
 
-FEED_ROUTE = "/w/api/v2/public_calendar"
 # LearningSpace spells the JSON route with a dash; integrators may keep their URL.
 LEARNINGSPACE_JSON_ROUTE = "/w/api/v2/public-calendar.json"
 # Private: the URL carries a secret, so shared caches must not keep it.
@@ -23,7 +22,7 @@ class PublicCalendarController(http.Controller):
     """
 
     @http.route(
-        f"{FEED_ROUTE}.ics",
+        f"{FEED_PATH}.ics",
         type="http",
         auth="public",
         methods=["GET", "HEAD"],
@@ -48,7 +47,7 @@ class PublicCalendarController(http.Controller):
         return self._conditional_response(body, ICS_CONTENT_TYPE, etag, feed.last_modified)
 
     @http.route(
-        [f"{FEED_ROUTE}.json", LEARNINGSPACE_JSON_ROUTE],
+        [f"{FEED_PATH}.json", LEARNINGSPACE_JSON_ROUTE],
         type="http",
         auth="public",
         methods=["GET", "HEAD"],

@@ -4,6 +4,7 @@ import logging
 import secrets
 from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
+from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
 from psycopg2 import errors
@@ -15,6 +16,7 @@ from ..booking_feed.window import local_today, publication_window
 
 _logger = logging.getLogger(__name__)
 
+FEED_PATH = "/w/api/v2/public_calendar"
 PARAM_PREFIX = "external_calendar_api."
 TOKEN_PARAM = PARAM_PREFIX + "token"
 REFRESH_INTERVAL = timedelta(hours=1)
@@ -101,6 +103,27 @@ class CalendarFeed(models.Model):
         return token
 
     @api.model
+    def _get_feed_url(self, feed_format, room_code=None, scheme=None):
+        """The secret link of a feed (``ics`` or ``json``), optionally of one room."""
+        base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "").rstrip("/")
+        query = {"token": self._get_token()} | ({"room": room_code} if room_code else {})
+        url = f"{base_url}{FEED_PATH}.{feed_format}?{urlencode(query)}"
+        return f"{scheme}://{url.split('://', 1)[1]}" if scheme else url
+
+    @api.model
+    def _get_subscribe_links(self):
+        """One-click subscription links for the ICS feed, by calendar app."""
+        ics_url = self._get_feed_url("ics")
+        webcal_url = self._get_feed_url("ics", scheme="webcal")
+        outlook_query = f"url={quote(ics_url, safe='')}&name={quote(self._get_settings()['name'], safe='')}"
+        return {
+            "webcal": webcal_url,
+            "google": f"https://calendar.google.com/calendar/render?cid={quote(webcal_url, safe='')}",
+            "outlook_com": f"https://outlook.live.com/calendar/0/addfromweb?{outlook_query}",
+            "outlook_365": f"https://outlook.office.com/calendar/0/addfromweb?{outlook_query}",
+        }
+
+    @api.model
     def _check_access_token(self, token):
         """Whether ``token`` opens the feed: endpoint enabled and the current secret.
 
@@ -153,6 +176,10 @@ class CalendarFeed(models.Model):
         entries = {entry.event_id: entry for entry in Entry.search([])}
         now_naive = now.replace(tzinfo=None, microsecond=0)
 
+        def next_change_time(last):
+            """Now, but strictly after the last change: LAST-MODIFIED never goes back."""
+            return max(now.replace(microsecond=0), last.updated + timedelta(seconds=1))
+
         def bounds(event):
             if event.all_day:
                 return tuple(datetime.combine(day, time.min, tzinfo=zone) for day in (event.start, event.end))
@@ -166,7 +193,8 @@ class CalendarFeed(models.Model):
             if entry is None:
                 new_values.append(Entry._prepare_values(event, key, bounds(event), zone))
             elif entry.fingerprint != key or entry.removed_at:
-                changed = replace(event, sequence=entry.sequence + 1, updated=now.replace(microsecond=0))
+                last = entry._get_feed_event()
+                changed = replace(event, sequence=last.sequence + 1, updated=next_change_time(last))
                 entry.write(Entry._prepare_values(changed, key, bounds(changed), zone))
         Entry.create(new_values)
 
@@ -180,7 +208,7 @@ class CalendarFeed(models.Model):
             elif not entry.removed_at:
                 last = entry._get_feed_event()
                 gone = replace(
-                    last, status=CANCELLED, sequence=last.sequence + 1, updated=now.replace(microsecond=0)
+                    last, status=CANCELLED, sequence=last.sequence + 1, updated=next_change_time(last)
                 )
                 entry.write(
                     Entry._prepare_values(gone, entry.fingerprint, bounds(gone), zone, removed_at=now_naive)

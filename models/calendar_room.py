@@ -34,6 +34,12 @@ class CalendarRoom(models.Model):
         "calendar.event", "calendar_event_calendar_room_rel", "room_id", "event_id", string="Bookings"
     )
     event_count = fields.Integer("Booking Count", compute="_compute_event_count")
+    feed_ics_url = fields.Char(
+        "Room Feed",
+        compute="_compute_feed_ics_url",
+        groups="base.group_system",
+        help="Secret ICS link of this room's bookings alone.",
+    )
 
     _code_unique = models.Constraint("UNIQUE(code)", "Another room already uses this code.")
     _capacity_positive = models.Constraint("CHECK(capacity >= 0)", "The capacity cannot be negative.")
@@ -57,6 +63,11 @@ class CalendarRoom(models.Model):
         )
         for room in self:
             room.event_count = counts.get(room._origin, 0)
+
+    def _compute_feed_ics_url(self):
+        Feed = self.env["calendar.feed"]
+        for room in self:
+            room.feed_ics_url = Feed._get_feed_url("ics", room_code=room.code) if room.code else False
 
     def action_open_bookings(self):
         self.ensure_one()

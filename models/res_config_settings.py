@@ -3,9 +3,7 @@ from odoo.addons.base.models.res_partner import _tz_get
 from odoo.exceptions import ValidationError
 
 from ..booking_feed.window import MAX_DAYS
-from .calendar_feed import PARAM_PREFIX, TOKEN_PARAM
-
-FEED_PATH = "/w/api/v2/public_calendar"
+from .calendar_feed import LARGE_FEED_BYTES, PARAM_PREFIX, TOKEN_PARAM
 
 
 class ResConfigSettings(models.TransientModel):
@@ -32,6 +30,18 @@ class ResConfigSettings(models.TransientModel):
     external_calendar_name = fields.Char(
         "Calendar Name", config_parameter=PARAM_PREFIX + "name", help="Name shown in calendar apps."
     )
+    external_calendar_description = fields.Char(
+        "Calendar Description",
+        config_parameter=PARAM_PREFIX + "description",
+        help="Shown by some calendar apps.",
+    )
+    external_calendar_retention_days = fields.Integer(
+        "Keep cancellations (days)",
+        config_parameter=PARAM_PREFIX + "retention_days",
+        default=30,
+        help="Deleted and cancelled bookings stay in the feed as cancelled this long, so that people "
+        "who imported the file see them cancelled when they import it again.",
+    )
     external_calendar_publish_tentative = fields.Boolean(
         "Publish tentative bookings", config_parameter=PARAM_PREFIX + "publish_tentative"
     )
@@ -47,16 +57,30 @@ class ResConfigSettings(models.TransientModel):
         inverse="_inverse_external_calendar_room_ids",
         readonly=False,
     )
+    external_calendar_room_link_ids = fields.Many2many(
+        "calendar.room", string="Room Feeds", compute="_compute_external_calendar_room_ids"
+    )
     external_calendar_ics_url = fields.Char("ICS Link", compute="_compute_external_calendar_urls")
     external_calendar_json_url = fields.Char("JSON Link", compute="_compute_external_calendar_urls")
+    external_calendar_webcal_url = fields.Char("webcal Link", compute="_compute_external_calendar_urls")
+    external_calendar_google_url = fields.Char("Add to Google", compute="_compute_external_calendar_urls")
+    external_calendar_outlook_com_url = fields.Char(
+        "Add to Outlook.com", compute="_compute_external_calendar_urls"
+    )
+    external_calendar_outlook_365_url = fields.Char(
+        "Add to Outlook (Microsoft 365)", compute="_compute_external_calendar_urls"
+    )
     external_calendar_built_at = fields.Datetime("Last Built", compute="_compute_external_calendar_feed")
     external_calendar_event_count = fields.Integer(
         "Published Events", compute="_compute_external_calendar_feed"
     )
     external_calendar_ics_size = fields.Integer("Feed Size", compute="_compute_external_calendar_feed")
     external_calendar_last_error = fields.Text("Last Error", compute="_compute_external_calendar_feed")
+    external_calendar_is_large = fields.Boolean(compute="_compute_external_calendar_feed")
 
-    @api.constrains("external_calendar_past_days", "external_calendar_future_days")
+    @api.constrains(
+        "external_calendar_past_days", "external_calendar_future_days", "external_calendar_retention_days"
+    )
     def _check_external_calendar_days(self):
         for settings in self:
             days = (settings.external_calendar_past_days, settings.external_calendar_future_days)
@@ -64,6 +88,8 @@ class ResConfigSettings(models.TransientModel):
                 raise ValidationError(
                     self.env._("The publication window takes 0 to %(max)s days each way.", max=MAX_DAYS)
                 )
+            if not 1 <= settings.external_calendar_retention_days <= MAX_DAYS:
+                raise ValidationError(self.env._("Cancellations are kept 1 to %(max)s days.", max=MAX_DAYS))
 
     @api.model
     def default_get(self, fields_list):
@@ -76,6 +102,7 @@ class ResConfigSettings(models.TransientModel):
         published = self.env["calendar.room"].search([("is_published", "=", True)])
         for settings in self:
             settings.external_calendar_room_ids = published
+            settings.external_calendar_room_link_ids = published
 
     def _inverse_external_calendar_room_ids(self):
         Room = self.env["calendar.room"]
@@ -85,11 +112,12 @@ class ResConfigSettings(models.TransientModel):
         chosen.filtered(lambda room: not room.is_published).write({"is_published": True})
 
     def _compute_external_calendar_urls(self):
-        base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "").rstrip("/")
-        token = self.env["calendar.feed"]._get_token()
+        Feed = self.env["calendar.feed"]
+        urls = {"ics": Feed._get_feed_url("ics"), "json": Feed._get_feed_url("json")}
+        urls |= Feed._get_subscribe_links()
         for settings in self:
-            settings.external_calendar_ics_url = f"{base_url}{FEED_PATH}.ics?token={token}"
-            settings.external_calendar_json_url = f"{base_url}{FEED_PATH}.json?token={token}"
+            for kind, url in urls.items():
+                settings[f"external_calendar_{kind}_url"] = url
 
     def _compute_external_calendar_feed(self):
         feed = self.env["calendar.feed"]._get_singleton()
@@ -98,6 +126,7 @@ class ResConfigSettings(models.TransientModel):
             settings.external_calendar_event_count = feed.event_count
             settings.external_calendar_ics_size = feed.ics_size
             settings.external_calendar_last_error = feed.last_error
+            settings.external_calendar_is_large = feed.ics_size > LARGE_FEED_BYTES
 
     def _get_external_calendar_params(self):
         """The stored feed settings (not the token: a new secret changes no content)."""

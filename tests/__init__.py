@@ -4,6 +4,7 @@ from . import (
     test_calendar_room,
     test_feed_build,
     test_feed_content,
+    test_feed_ics,
     test_feed_routes,
     test_feed_settings,
     test_room_pages,

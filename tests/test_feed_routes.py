@@ -1,4 +1,7 @@
 import json
+import time
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 
 from odoo.tests import HttpCase, tagged
 
@@ -98,3 +101,101 @@ class TestFeedSettingsPage(FeedCase, HttpCase):
         response = self.url_open(path)
         self.assertEqual(response.status_code, 200)
         check_ics(response.content)
+
+
+@tagged("post_install", "-at_install")
+class TestIcsHttp(FeedCase, HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.token = cls.env["calendar.feed"]._get_token()
+        for key, value in (("enabled", True), ("past_days", 730), ("future_days", 730)):
+            cls.set_feed_param(key, value)
+        # Bookings near the real date, since requests use the real clock.
+        cls.today = datetime.now(UTC).replace(tzinfo=None, minute=0, second=0, microsecond=0)
+        cls.sim_booking = cls.book(
+            cls.sim_room, cls.today, cls.today + timedelta(hours=1), name="sim booking"
+        )
+        cls.debrief_booking = cls.book(
+            cls.debriefing,
+            cls.today + timedelta(days=2),
+            cls.today + timedelta(days=2, hours=1),
+            name="debrief",
+        )
+
+    def get(self, query="", **headers):
+        return self.url_open(f"{ICS}?token={self.token}{query}", headers=headers, allow_redirects=False)
+
+    def titles(self, response):
+        self.assertEqual(response.status_code, 200, response.text)
+        return sorted(str(event["SUMMARY"]) for event in check_ics(response.content).walk("VEVENT"))
+
+    def test_validators_and_cache_headers(self):
+        response = self.get()
+        self.assertRegex(response.headers["ETag"], r'^"[0-9a-f]{32}"$')  # strong
+        self.assertTrue(response.headers["Last-Modified"].endswith("GMT"))
+        self.assertIn("max-age=3600", response.headers["Cache-Control"])
+        self.assertIn("private", response.headers["Cache-Control"])
+
+    def test_revalidation_answers_304_without_a_body(self):
+        first = self.get()
+        for headers in ({"If-None-Match": first.headers["ETag"]},
+                        {"If-Modified-Since": first.headers["Last-Modified"]}):  # fmt: skip
+            with self.subTest(headers=headers):
+                response = self.get(**headers)
+                self.assertEqual(response.status_code, 304)
+                self.assertEqual(response.content, b"")
+                self.assertEqual(response.headers["ETag"], first.headers["ETag"])
+        self.assertEqual(self.get(**{"If-None-Match": '"stale"'}).status_code, 200)
+
+    def test_deletion_changes_the_etag_and_moves_last_modified_forward(self):
+        first = self.get()
+        self.debrief_booking.unlink()
+        time.sleep(1.1)  # HTTP dates have one-second precision
+        second = self.get(**{"If-None-Match": first.headers["ETag"],
+                             "If-Modified-Since": first.headers["Last-Modified"]})  # fmt: skip
+        self.assertEqual(second.status_code, 200)
+        self.assertNotEqual(second.headers["ETag"], first.headers["ETag"])
+        self.assertGreater(parsedate_to_datetime(second.headers["Last-Modified"]),
+                           parsedate_to_datetime(first.headers["Last-Modified"]))  # fmt: skip
+        statuses = {str(e["SUMMARY"]): str(e["STATUS"]) for e in check_ics(second.content).walk("VEVENT")}
+        self.assertEqual(statuses["debrief"], "CANCELLED")
+
+    def test_head_answers_headers_only(self):
+        get = self.get()
+        head = self.opener.head(f"{self.base_url()}{ICS}?token={self.token}", timeout=10)
+        self.assertEqual(head.status_code, 200)
+        self.assertEqual(head.content, b"")
+        self.assertEqual(head.headers["ETag"], get.headers["ETag"])
+        self.assertEqual(head.headers["Content-Type"], "text/calendar; charset=utf-8")
+
+    def test_room_feeds_hold_only_their_rooms(self):
+        self.assertEqual(self.titles(self.get("&room=TSIM1")), ["sim booking"])
+        self.assertEqual(self.titles(self.get("&room=TSIM1&room=TDEBRIEF")), ["debrief", "sim booking"])
+        calendar = check_ics(self.get("&room=TSIM1").content)
+        self.assertIn("Sim Room 1", str(calendar["X-WR-CALNAME"]))
+
+    def test_from_and_to_narrow_the_feed(self):
+        day_after = (self.today + timedelta(days=1)).date().isoformat()
+        self.assertEqual(self.titles(self.get(f"&from={day_after}")), ["debrief"])
+        self.assertEqual(self.titles(self.get(f"&to={self.today.date().isoformat()}")), ["sim booking"])
+
+    def test_bad_parameters_get_a_400_with_a_reason(self):
+        for query, reason in (
+            ("&room=NOPE", "no published room with code NOPE"),
+            ("&from=yesterday", "not an ISO date"),
+            ("&from=2026-03-06&to=2026-03-05", "must be after from"),
+            ("&from=2026-03-05T08:00:00", "no UTC offset"),
+        ):
+            with self.subTest(query=query):
+                response = self.get(query)
+                self.assertEqual(response.status_code, 400)
+                self.assertEqual(response.headers["Content-Type"], "text/plain; charset=utf-8")
+                self.assertIn(reason, response.text)
+
+    def test_unpublished_room_is_refused_like_an_unknown_one(self):
+        self.debriefing.is_published = False
+        self.assertIn("no published room with code TDEBRIEF", self.get("&room=TDEBRIEF").text)
+
+    def test_calendar_apps_extra_parameters_are_ignored(self):
+        self.assertEqual(self.titles(self.get("&_=1700000000")), ["debrief", "sim booking"])

@@ -1,3 +1,5 @@
+from urllib.parse import quote
+
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import TransactionCase, tagged
 
@@ -94,3 +96,42 @@ class TestFeedSettings(FeedCase, TransactionCase):
             self.env["calendar.feed"].with_user(self.employee).search([])
         with self.assertRaises(AccessError):
             self.env["ir.config_parameter"].with_user(self.employee).get_param("external_calendar_api.token")
+
+    def test_each_published_room_has_its_own_feed_link(self):
+        settings = self.settings()
+        self.assertEqual(settings.external_calendar_room_link_ids, self.sim_room | self.debriefing)
+        token = self.env["calendar.feed"]._get_token()
+        self.assertTrue(
+            self.sim_room.feed_ics_url.endswith(f"/w/api/v2/public_calendar.ics?token={token}&room=TSIM1")
+        )
+
+    def test_room_feed_links_are_hidden_from_non_admins(self):
+        with self.assertRaises(AccessError):
+            self.sim_room.with_user(self.employee).read(["feed_ics_url"])
+
+    def test_one_click_subscription_links(self):
+        self.env["ir.config_parameter"].set_param("web.base.url", "https://odoo.example.com")
+        self.set_feed_param("name", "Sim Centre")
+        token = self.env["calendar.feed"]._get_token()
+        settings = self.settings()
+        webcal = f"webcal://odoo.example.com/w/api/v2/public_calendar.ics?token={token}"
+        self.assertEqual(settings.external_calendar_webcal_url, webcal)
+        self.assertEqual(settings.external_calendar_google_url,
+                         f"https://calendar.google.com/calendar/render?cid={quote(webcal, safe='')}")  # fmt: skip
+        https_url = quote(settings.external_calendar_ics_url, safe="")
+        for field, host in (("external_calendar_outlook_com_url", "outlook.live.com"),
+                            ("external_calendar_outlook_365_url", "outlook.office.com")):  # fmt: skip
+            self.assertEqual(
+                settings[field], f"https://{host}/calendar/0/addfromweb?url={https_url}&name=Sim%20Centre"
+            )
+
+    def test_large_feed_is_flagged(self):
+        self.feed.write({"ics_size": 999_000})
+        self.assertFalse(self.settings().external_calendar_is_large)
+        self.feed.write({"ics_size": 1_200_000})
+        self.assertTrue(self.settings().external_calendar_is_large)
+
+    def test_retention_is_bounded(self):
+        for days in (0, 731):
+            with self.subTest(days=days), self.assertRaises(ValidationError):
+                self.settings(external_calendar_retention_days=days)

@@ -1,0 +1,229 @@
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import icalendar
+import recurring_ical_events
+
+from odoo.tests import TransactionCase, tagged
+
+from .common import FeedCase, at
+
+NOW = datetime(2026, 3, 5, 10, 0, tzinfo=UTC)
+LATER = NOW + timedelta(hours=1)
+
+
+def local(zone, *moment):
+    """A naive UTC datetime (as Odoo stores it) for a wall-clock time in ``zone``."""
+    return datetime(*moment, tzinfo=ZoneInfo(zone)).astimezone(UTC).replace(tzinfo=None)
+
+
+def by_title(calendar):
+    return {str(event["SUMMARY"]): event for event in calendar.walk("VEVENT")}
+
+
+@tagged("post_install", "-at_install")
+class TestIcsIdentityAndUpdates(FeedCase, TransactionCase):
+    def test_unchanged_rebuild_is_byte_identical(self):
+        self.book(self.sim_room, at(5, 9), at(5, 10), name="OSCE")
+        self.build(NOW)
+        first = self.feed.ics_body
+        self.build(LATER)
+        self.assertEqual(self.feed.ics_body, first)
+
+    def test_edit_keeps_the_uid_and_raises_sequence_and_last_modified(self):
+        booking = self.book(self.sim_room, at(5, 9), at(5, 10), name="OSCE")
+        before = by_title(self.build(NOW)[0])["OSCE"]
+        booking.write({"name": "OSCE (room change)", "start": at(5, 11), "stop": at(5, 12)})
+        after = by_title(self.build(LATER)[0])["OSCE (room change)"]
+        self.assertEqual(str(after["UID"]), str(before["UID"]))
+        self.assertEqual((before["SEQUENCE"], after["SEQUENCE"]), (0, 1))
+        self.assertGreater(after["LAST-MODIFIED"].dt, before["LAST-MODIFIED"].dt)
+        self.assertEqual(after["DTSTAMP"].dt, after["LAST-MODIFIED"].dt)
+        self.assertEqual(after["CREATED"].dt, before["CREATED"].dt)
+
+    def test_unpublished_changes_do_not_raise_sequence(self):
+        booking = self.book(self.sim_room, at(5, 9), at(5, 10), name="OSCE")
+        self.build(NOW)
+        booking.write({"alarm_ids": [(6, 0, self.env["calendar.alarm"].search([], limit=1).ids)]})
+        self.assertEqual(by_title(self.build(LATER)[0])["OSCE"]["SEQUENCE"], 0)
+
+    def test_room_rename_raises_sequence(self):
+        self.book(self.sim_room, at(5, 9), at(5, 10), name="OSCE")
+        self.build(NOW)
+        self.sim_room.name = "Simulation Room 1"
+        event = by_title(self.build(LATER)[0])["OSCE"]
+        self.assertEqual((event["SEQUENCE"], str(event["LOCATION"])), (1, "Simulation Room 1 (Building A)"))
+
+    def test_reimport_simulation_updates_instead_of_duplicating(self):
+        """Import two builds the way a client does: by UID, keeping the highest SEQUENCE."""
+        booking = self.book(self.sim_room, at(5, 9), at(5, 10), name="OSCE")
+        self.book(self.debriefing, at(6, 9), at(6, 10), name="Debrief")
+        imported = {}
+        for build_time, change in ((NOW, None), (LATER, lambda: booking.write({"name": "OSCE v2"}))):
+            if change:
+                change()
+            for event in self.build(build_time)[0].walk("VEVENT"):
+                uid = str(event["UID"])
+                if uid not in imported or event["SEQUENCE"] > imported[uid]["SEQUENCE"]:
+                    imported[uid] = event
+        self.assertEqual(sorted(str(e["SUMMARY"]) for e in imported.values()), ["Debrief", "OSCE v2"])
+
+    def test_each_occurrence_of_a_series_has_its_own_stable_uid(self):
+        series = self.book(self.sim_room, at(5, 8), at(5, 9), name="Drill", recurrency=True,
+                           rrule_type="daily", interval=1, end_type="count", count=3)  # fmt: skip
+        first = self.build(NOW)[0]
+        uids = [str(event["UID"]) for event in first.walk("VEVENT")]
+        self.assertEqual(len(set(uids)), 3)
+        occurrences = series.recurrence_id.calendar_event_ids.sorted("start")
+        occurrences[1].with_context(recurrence_update="self_only").write(
+            {"start": at(6, 14), "stop": at(6, 15)}
+        )
+        second = self.build(LATER)[0]
+        self.assertEqual(sorted(str(event["UID"]) for event in second.walk("VEVENT")), sorted(uids))
+        moved = next(
+            e for e in second.walk("VEVENT") if e["DTSTART"].dt == datetime(2026, 3, 6, 14, tzinfo=UTC)
+        )
+        self.assertEqual(moved["SEQUENCE"], 1)
+
+
+@tagged("post_install", "-at_install")
+class TestIcsRemovals(FeedCase, TransactionCase):
+    def assertCancelled(self, calendar, title, sequence):
+        event = by_title(calendar)[title]
+        self.assertEqual((str(event["STATUS"]), event["SEQUENCE"]), ("CANCELLED", sequence))
+
+    def test_deleted_booking_is_published_cancelled_then_dropped_after_retention(self):
+        self.set_feed_param("past_days", 730)
+        booking = self.book(self.sim_room, at(5, 9), at(5, 10), name="OSCE")
+        self.build(NOW)
+        booking.unlink()
+        calendar, document = self.build(LATER)
+        self.assertCancelled(calendar, "OSCE", 1)
+        self.assertEqual(document["events"], [])  # the JSON feed lists live bookings only
+        self.assertEqual(self.feed.event_count, 0)
+        calendar, _document = self.build(NOW + timedelta(days=29))
+        self.assertCancelled(calendar, "OSCE", 1)
+        calendar, _document = self.build(NOW + timedelta(days=31))
+        self.assertEqual(calendar.walk("VEVENT"), [])
+
+    def test_retention_period_is_a_setting(self):
+        self.set_feed_param("past_days", 730)
+        self.set_feed_param("retention_days", 2)
+        booking = self.book(self.sim_room, at(5, 9), at(5, 10), name="OSCE")
+        self.build(NOW)
+        booking.unlink()
+        self.build(LATER)
+        self.assertEqual(self.build(NOW + timedelta(days=3))[0].walk("VEVENT"), [])
+
+    def test_cancelled_unpublished_or_moved_out_bookings_are_published_cancelled(self):
+        cancelled = self.book(self.sim_room, at(5, 9), at(5, 10), name="cancelled")
+        self.book(self.debriefing, at(5, 11), at(5, 12), name="room unpublished")
+        moved = self.book(self.sim_room, at(6, 9), at(6, 10), name="moved out")
+        self.build(NOW)
+        cancelled.booking_status = "cancelled"
+        self.debriefing.is_published = False
+        moved.write({"start": at(25, 9), "stop": at(25, 10)})
+        calendar, _document = self.build(LATER)
+        for title in ("cancelled", "room unpublished", "moved out"):
+            self.assertCancelled(calendar, title, 1)
+
+    def test_booking_moved_back_in_is_confirmed_again_with_a_higher_sequence(self):
+        booking = self.book(self.sim_room, at(5, 9), at(5, 10), name="OSCE")
+        self.build(NOW)
+        booking.write({"start": at(25, 9), "stop": at(25, 10)})
+        self.build(LATER)
+        booking.write({"start": at(6, 9), "stop": at(6, 10)})
+        event = by_title(self.build(LATER + timedelta(hours=1))[0])["OSCE"]
+        self.assertEqual((str(event["STATUS"]), event["SEQUENCE"]), ("CONFIRMED", 2))
+
+    def test_bookings_that_end_before_the_window_are_dropped_not_cancelled(self):
+        self.book(self.sim_room, at(5, 9), at(5, 10), name="today")
+        self.build(NOW)
+        calendar, _document = self.build(NOW + timedelta(days=1))
+        self.assertEqual(calendar.walk("VEVENT"), [])
+
+
+@tagged("post_install", "-at_install")
+class TestIcsTimes(FeedCase, TransactionCase):
+    def occurrences(self, calendar, zone, day):
+        start = datetime.combine(day, datetime.min.time(), tzinfo=ZoneInfo(zone))
+        return [
+            str(e["SUMMARY"])
+            for e in recurring_ical_events.of(calendar).between(start, start + timedelta(days=1))
+        ]
+
+    def test_bookings_across_dst_changes_keep_their_wall_clock_times(self):
+        for zone in ("Europe/Budapest", "America/New_York"):
+            with self.subTest(zone=zone):
+                self.set_feed_param("tz", zone)
+                self.set_feed_param("past_days", 730)
+                self.set_feed_param("future_days", 730)
+                cases = {
+                    # Last Sunday of March and of October 2026: 29 March, 25 October.
+                    f"{zone} before spring": (local(zone, 2026, 3, 28, 9), local(zone, 2026, 3, 28, 10)),
+                    f"{zone} after spring": (local(zone, 2026, 3, 30, 9), local(zone, 2026, 3, 30, 10)),
+                    f"{zone} across spring": (local(zone, 2026, 3, 28, 22), local(zone, 2026, 3, 29, 10)),
+                    f"{zone} across autumn": (local(zone, 2026, 10, 24, 22), local(zone, 2026, 10, 25, 10)),
+                    f"{zone} after autumn": (local(zone, 2026, 10, 26, 9), local(zone, 2026, 10, 26, 10)),
+                }
+                bookings = self.env["calendar.event"]
+                for title, (start, stop) in cases.items():
+                    bookings |= self.book(self.sim_room, start, stop, name=title)
+                events = by_title(self.build(NOW)[0])
+                for title, (start, stop) in cases.items():
+                    self.assertEqual(events[title]["DTSTART"].dt, start.replace(tzinfo=UTC))
+                    self.assertEqual(events[title]["DTEND"].dt, stop.replace(tzinfo=UTC))
+                    wall_clock = events[title]["DTSTART"].dt.astimezone(ZoneInfo(zone))
+                    self.assertEqual(wall_clock.hour, 22 if "across" in title else 9)
+                bookings.unlink()
+
+    def test_weekly_series_keeps_its_local_time_across_dst(self):
+        self.set_feed_param("future_days", 60)
+        self.book(self.sim_room, local("Europe/Budapest", 2026, 3, 23, 9), local("Europe/Budapest", 2026, 3, 23, 10),
+                  name="Monday skills", recurrency=True, rrule_type="weekly", mon=True, interval=1,
+                  end_type="count", count=3, event_tz="Europe/Budapest")  # fmt: skip
+        calendar = self.build(datetime(2026, 3, 20, tzinfo=UTC))[0]
+        starts = sorted(event["DTSTART"].dt for event in calendar.walk("VEVENT"))
+        self.assertEqual([s.astimezone(ZoneInfo("Europe/Budapest")).hour for s in starts], [9, 9, 9])
+        self.assertEqual([s.hour for s in starts], [8, 7, 7])
+
+    def test_all_day_multi_day_and_midnight_crossing_bookings(self):
+        self.book(self.sim_room, at(5, 8), at(7, 18), name="three days", allday=True,
+                  start_date=date(2026, 3, 5), stop_date=date(2026, 3, 7))  # fmt: skip
+        self.book(self.debriefing, at(5, 20), at(6, 1), name="night shift")  # 21:00-02:00 in Budapest
+        calendar = self.build(NOW)[0]
+        event = by_title(calendar)["three days"]
+        self.assertEqual((event["DTSTART"].dt, event["DTEND"].dt), (date(2026, 3, 5), date(2026, 3, 8)))
+        days = {
+            day: self.occurrences(calendar, "Europe/Budapest", date(2026, 3, day)) for day in (5, 6, 7, 8)
+        }
+        self.assertEqual(sorted(days[5]), ["night shift", "three days"])
+        self.assertEqual(sorted(days[6]), ["night shift", "three days"])
+        self.assertEqual(days[7], ["three days"])
+        self.assertEqual(days[8], [])
+
+    def test_awkward_titles_survive(self):
+        titles = [
+            "Szimuláció: újraélesztés – 🚑 ICU, ward 3; room \\ door",
+            "A very long title " + "that keeps going and going " * 12,
+            "line one\nline two",
+        ]
+        for hour, title in enumerate(titles, start=8):
+            self.book(self.sim_room, at(5, hour), at(5, hour + 1), name=title)
+        calendar, document = self.build(NOW)  # build() checks CRLF, folding, escaping
+        self.assertEqual(sorted(by_title(calendar)), sorted(titles))
+        self.assertEqual(sorted(e["activity"]["title"] for e in document["events"]), sorted(titles))
+
+    def test_feed_declares_its_zone_refresh_interval_and_no_vtimezone_is_needed(self):
+        self.set_feed_param("name", "Sim Centre")
+        self.set_feed_param("description", "Rooms, bookings")
+        self.book(self.sim_room, at(5, 9), at(5, 10))
+        calendar = self.build(NOW)[0]
+        self.assertEqual(str(calendar["X-WR-CALNAME"]), "Sim Centre")
+        self.assertEqual(str(calendar["DESCRIPTION"]), "Rooms, bookings")
+        self.assertIn("\r\nX-WR-CALDESC:Rooms\\, bookings\r\n", self.feed.ics_body)
+        self.assertEqual(str(calendar["X-WR-TIMEZONE"]), "Europe/Budapest")
+        self.assertEqual(calendar["REFRESH-INTERVAL"].dt, timedelta(hours=1))
+        self.assertEqual(str(calendar["X-PUBLISHED-TTL"]), "PT1H")
+        self.assertNotIn("TZID", self.feed.ics_body)
+        self.assertIsInstance(icalendar.Calendar.from_ical(self.feed.ics_body), icalendar.Calendar)
