@@ -69,8 +69,17 @@ class TestIcsIdentityAndUpdates(FeedCase, TransactionCase):
         self.assertEqual(sorted(str(e["SUMMARY"]) for e in imported.values()), ["Debrief", "OSCE v2"])
 
     def test_each_occurrence_of_a_series_has_its_own_stable_uid(self):
-        series = self.book(self.sim_room, at(5, 8), at(5, 9), name="Drill", recurrency=True,
-                           rrule_type="daily", interval=1, end_type="count", count=3)  # fmt: skip
+        series = self.book(
+            self.sim_room,
+            at(5, 8),
+            at(5, 9),
+            name="Drill",
+            recurrency=True,
+            rrule_type="daily",
+            interval=1,
+            end_type="count",
+            count=3,
+        )
         first = self.build(NOW)[0]
         uids = [str(event["UID"]) for event in first.walk("VEVENT")]
         self.assertEqual(len(set(uids)), 3)
@@ -179,17 +188,34 @@ class TestIcsTimes(FeedCase, TransactionCase):
 
     def test_weekly_series_keeps_its_local_time_across_dst(self):
         self.set_feed_param("future_days", 60)
-        self.book(self.sim_room, local("Europe/Budapest", 2026, 3, 23, 9), local("Europe/Budapest", 2026, 3, 23, 10),
-                  name="Monday skills", recurrency=True, rrule_type="weekly", mon=True, interval=1,
-                  end_type="count", count=3, event_tz="Europe/Budapest")  # fmt: skip
+        self.book(
+            self.sim_room,
+            local("Europe/Budapest", 2026, 3, 23, 9),
+            local("Europe/Budapest", 2026, 3, 23, 10),
+            name="Monday skills",
+            recurrency=True,
+            rrule_type="weekly",
+            mon=True,
+            interval=1,
+            end_type="count",
+            count=3,
+            event_tz="Europe/Budapest",
+        )
         calendar = self.build(datetime(2026, 3, 20, tzinfo=UTC))[0]
         starts = sorted(event["DTSTART"].dt for event in calendar.walk("VEVENT"))
         self.assertEqual([s.astimezone(ZoneInfo("Europe/Budapest")).hour for s in starts], [9, 9, 9])
         self.assertEqual([s.hour for s in starts], [8, 7, 7])
 
     def test_all_day_multi_day_and_midnight_crossing_bookings(self):
-        self.book(self.sim_room, at(5, 8), at(7, 18), name="three days", allday=True,
-                  start_date=date(2026, 3, 5), stop_date=date(2026, 3, 7))  # fmt: skip
+        self.book(
+            self.sim_room,
+            at(5, 8),
+            at(7, 18),
+            name="three days",
+            allday=True,
+            start_date=date(2026, 3, 5),
+            stop_date=date(2026, 3, 7),
+        )
         self.book(self.debriefing, at(5, 20), at(6, 1), name="night shift")  # 21:00-02:00 in Budapest
         calendar = self.build(NOW)[0]
         event = by_title(calendar)["three days"]

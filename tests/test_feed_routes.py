@@ -139,8 +139,10 @@ class TestIcsHttp(FeedCase, HttpCase):
 
     def test_revalidation_answers_304_without_a_body(self):
         first = self.get()
-        for headers in ({"If-None-Match": first.headers["ETag"]},
-                        {"If-Modified-Since": first.headers["Last-Modified"]}):  # fmt: skip
+        for headers in (
+            {"If-None-Match": first.headers["ETag"]},
+            {"If-Modified-Since": first.headers["Last-Modified"]},
+        ):
             with self.subTest(headers=headers):
                 response = self.get(**headers)
                 self.assertEqual(response.status_code, 304)
@@ -152,12 +154,15 @@ class TestIcsHttp(FeedCase, HttpCase):
         first = self.get()
         self.debrief_booking.unlink()
         time.sleep(1.1)  # HTTP dates have one-second precision
-        second = self.get(**{"If-None-Match": first.headers["ETag"],
-                             "If-Modified-Since": first.headers["Last-Modified"]})  # fmt: skip
+        second = self.get(
+            **{"If-None-Match": first.headers["ETag"], "If-Modified-Since": first.headers["Last-Modified"]}
+        )
         self.assertEqual(second.status_code, 200)
         self.assertNotEqual(second.headers["ETag"], first.headers["ETag"])
-        self.assertGreater(parsedate_to_datetime(second.headers["Last-Modified"]),
-                           parsedate_to_datetime(first.headers["Last-Modified"]))  # fmt: skip
+        self.assertGreater(
+            parsedate_to_datetime(second.headers["Last-Modified"]),
+            parsedate_to_datetime(first.headers["Last-Modified"]),
+        )
         statuses = {str(e["SUMMARY"]): str(e["STATUS"]) for e in check_ics(second.content).walk("VEVENT")}
         self.assertEqual(statuses["debrief"], "CANCELLED")
 

@@ -116,11 +116,15 @@ class TestFeedSettings(FeedCase, TransactionCase):
         settings = self.settings()
         webcal = f"webcal://odoo.example.com/w/api/v2/public_calendar.ics?token={token}"
         self.assertEqual(settings.external_calendar_webcal_url, webcal)
-        self.assertEqual(settings.external_calendar_google_url,
-                         f"https://calendar.google.com/calendar/render?cid={quote(webcal, safe='')}")  # fmt: skip
+        self.assertEqual(
+            settings.external_calendar_google_url,
+            f"https://calendar.google.com/calendar/render?cid={quote(webcal, safe='')}",
+        )
         https_url = quote(settings.external_calendar_ics_url, safe="")
-        for field, host in (("external_calendar_outlook_com_url", "outlook.live.com"),
-                            ("external_calendar_outlook_365_url", "outlook.office.com")):  # fmt: skip
+        for field, host in (
+            ("external_calendar_outlook_com_url", "outlook.live.com"),
+            ("external_calendar_outlook_365_url", "outlook.office.com"),
+        ):
             self.assertEqual(
                 settings[field], f"https://{host}/calendar/0/addfromweb?url={https_url}&name=Sim%20Centre"
             )
