@@ -14,7 +14,7 @@ zone is still given as ``X-WR-TIMEZONE`` so clients display it sensibly.
 from datetime import timedelta
 
 from icalendar.parser import Contentline, Parameters
-from icalendar.prop import vDDDTypes, vDuration, vInt, vText
+from icalendar.prop import vCalAddress, vDDDTypes, vDuration, vInt, vText
 
 from .records import CANCELLED, CONFIRMED, TENTATIVE, FeedEvent
 
@@ -56,6 +56,10 @@ def render_vevent(event: FeedEvent) -> bytes:
     if event.end > event.start:
         parts.append(_moment("DTEND", event.end))
     parts.append(_line("SUMMARY", vText(event.public_title)))
+    if event.organizer_email:
+        # The calendar's own contact, chosen by the admin: iTIP's PUBLISH wants one.
+        params = {"CN": event.organizer_name} if event.organizer_name else {}
+        parts.append(_line("ORGANIZER", vCalAddress(f"mailto:{event.organizer_email}"), **params))
     if event.location:
         parts.append(_line("LOCATION", vText(event.location)))
     if event.public_description:

@@ -63,6 +63,8 @@ class FeedEvent:
     color: str = ""
     is_recurring_series: bool = False
     is_part_of_recurring_series: bool = False
+    organizer_name: str = ""
+    organizer_email: str = ""
 
     def __post_init__(self):
         if self.status not in STATUSES:

@@ -169,6 +169,8 @@ class CalendarEvent(models.Model):
                     color=event._get_feed_color(),
                     is_recurring_series=event.recurrence_id.base_event_id == event,
                     is_part_of_recurring_series=bool(event.recurrence_id),
+                    organizer_name=settings["organizer_name"],
+                    organizer_email=settings["organizer_email"],
                 )
             )
         return feed_events

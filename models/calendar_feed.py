@@ -77,6 +77,8 @@ class CalendarFeed(models.Model):
             "name": get("name", False) or self.env._("Room bookings"),
             "description": get("description", ""),
             "retention_days": int(get("retention_days", 30)),
+            "organizer_name": get("organizer_name", ""),
+            "organizer_email": get("organizer_email", ""),
         }
 
     @api.model

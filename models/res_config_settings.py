@@ -1,6 +1,7 @@
 from odoo import api, fields, models
 from odoo.addons.base.models.res_partner import _tz_get
 from odoo.exceptions import ValidationError
+from odoo.tools import single_email_re
 
 from ..booking_feed.window import MAX_DAYS
 from .calendar_feed import LARGE_FEED_BYTES, PARAM_PREFIX, TOKEN_PARAM
@@ -41,6 +42,15 @@ class ResConfigSettings(models.TransientModel):
         default=30,
         help="Deleted and cancelled bookings stay in the feed as cancelled this long, so that people "
         "who imported the file see them cancelled when they import it again.",
+    )
+    external_calendar_organizer_name = fields.Char(
+        "Organizer Name", config_parameter=PARAM_PREFIX + "organizer_name"
+    )
+    external_calendar_organizer_email = fields.Char(
+        "Organizer E-mail",
+        config_parameter=PARAM_PREFIX + "organizer_email",
+        help="A shared mailbox shown as the organizer of every published booking (e.g. the booking desk). "
+        "Leave empty to publish no organizer.",
     )
     external_calendar_publish_tentative = fields.Boolean(
         "Publish tentative bookings", config_parameter=PARAM_PREFIX + "publish_tentative"
@@ -90,6 +100,13 @@ class ResConfigSettings(models.TransientModel):
                 )
             if not 1 <= settings.external_calendar_retention_days <= MAX_DAYS:
                 raise ValidationError(self.env._("Cancellations are kept 1 to %(max)s days.", max=MAX_DAYS))
+
+    @api.constrains("external_calendar_organizer_email")
+    def _check_external_calendar_organizer_email(self):
+        for settings in self:
+            email = settings.external_calendar_organizer_email
+            if email and not single_email_re.fullmatch(email):
+                raise ValidationError(self.env._("%(email)s is not an e-mail address.", email=email))
 
     @api.model
     def default_get(self, fields_list):

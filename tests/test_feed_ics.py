@@ -54,6 +54,24 @@ class TestIcsIdentityAndUpdates(FeedCase, TransactionCase):
         event = by_title(self.build(LATER)[0])["OSCE"]
         self.assertEqual((event["SEQUENCE"], str(event["LOCATION"])), (1, "Simulation Room 1 (Building A)"))
 
+    def test_organizer_is_published_only_when_configured(self):
+        self.book(self.sim_room, at(5, 9), at(5, 10), name="OSCE")
+        self.assertNotIn("ORGANIZER", by_title(self.build(NOW)[0])["OSCE"])
+        self.set_feed_param("organizer_name", "Booking desk")
+        self.set_feed_param("organizer_email", "desk@hospital.example")
+        event = by_title(self.build(LATER)[0])["OSCE"]
+        self.assertEqual((str(event["ORGANIZER"]), event["SEQUENCE"]), ("mailto:desk@hospital.example", 1))
+
+    def test_free_and_tentative_bookings_keep_their_transparency_and_status(self):
+        self.set_feed_param("publish_tentative", True)
+        self.book(self.sim_room, at(5, 9), at(5, 10), name="free", show_as="free")
+        self.book(self.sim_room, at(5, 11), at(5, 12), name="maybe", booking_status="tentative")
+        events = by_title(self.build(NOW)[0])
+        self.assertEqual(str(events["free"]["TRANSP"]), "TRANSPARENT")
+        self.assertEqual(
+            (str(events["maybe"]["STATUS"]), str(events["maybe"]["TRANSP"])), ("TENTATIVE", "OPAQUE")
+        )
+
     def test_reimport_simulation_updates_instead_of_duplicating(self):
         """Import two builds the way a client does: by UID, keeping the highest SEQUENCE."""
         booking = self.book(self.sim_room, at(5, 9), at(5, 10), name="OSCE")

@@ -139,3 +139,8 @@ class TestFeedSettings(FeedCase, TransactionCase):
         for days in (0, 731):
             with self.subTest(days=days), self.assertRaises(ValidationError):
                 self.settings(external_calendar_retention_days=days)
+
+    def test_organizer_email_must_be_an_address(self):
+        with self.assertRaises(ValidationError):
+            self.settings(external_calendar_organizer_email="booking desk")
+        self.settings(external_calendar_organizer_email="desk@hospital.example").execute()

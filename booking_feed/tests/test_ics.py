@@ -136,3 +136,12 @@ def test_calendar_name_and_description_in_both_forms(make_event):
     calendar = check_ics(feed(make_event(), description="Rooms"))
     assert (str(calendar["NAME"]), str(calendar["X-WR-CALNAME"])) == ("Sim Centre rooms", "Sim Centre rooms")
     assert (str(calendar["DESCRIPTION"]), str(calendar["X-WR-CALDESC"])) == ("Rooms", "Rooms")
+
+
+def test_organizer_only_when_given(make_event):
+    assert "ORGANIZER" not in only_event(feed(make_event()))
+    event = only_event(
+        feed(make_event(organizer_name="Sim Centre, Desk", organizer_email="sim@hospital.example"))
+    )
+    assert str(event["ORGANIZER"]) == "mailto:sim@hospital.example"
+    assert event["ORGANIZER"].params["CN"] == "Sim Centre, Desk"
