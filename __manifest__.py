@@ -10,6 +10,7 @@
     "data": [
         "security/ir.model.access.csv",
         "data/ir_cron_data.xml",
+        "data/calendar_feed_data.xml",
         "views/calendar_room_views.xml",
         "views/calendar_event_views.xml",
         "views/res_config_settings_views.xml",

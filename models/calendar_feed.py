@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from psycopg2 import errors
 
 from odoo import api, fields, models
+from odoo.tools import split_every
 
 from ..booking_feed import CANCELLED, assemble_document, fingerprint, render_calendar
 from ..booking_feed.window import local_today, publication_window
@@ -313,6 +314,28 @@ class CalendarFeed(models.Model):
         if feed._is_stale(now) and feed._lock_for_rebuild():
             feed._rebuild(now)
         return feed
+
+    @api.model
+    def _refresh_rendering(self):
+        """After an install or update: render every entry again with the new code.
+
+        What was published does not change (same record, same SEQUENCE); only
+        its rendering may, so the next request rebuilds the feed from fresh
+        blocks instead of serving the previous version's output.
+        """
+        Entry = self.env["calendar.feed.entry"].sudo()
+        zone = ZoneInfo(self._get_settings()["timezone"])
+        # Every entry, on purpose; in batches so memory stays bounded.
+        all_entries = Entry.search([])  # pylint: disable=no-search-all
+        for batch in split_every(1000, all_entries.ids, Entry.browse):
+            for entry in batch:
+                event = entry._get_feed_event()
+                bounds = (entry.start_at.replace(tzinfo=UTC), entry.stop_at.replace(tzinfo=UTC))
+                entry.write(
+                    Entry._prepare_values(event, entry.fingerprint, bounds, zone, removed_at=entry.removed_at)
+                )
+            batch.invalidate_recordset()
+        self.env["calendar.feed.change"]._record_change()
 
     @api.model
     def _cron_rebuild(self):

@@ -5,6 +5,7 @@ from odoo.tests import TransactionCase, tagged
 from .common import FeedCase, at
 
 NOW = datetime(2026, 3, 5, 10, 0, tzinfo=UTC)
+LATER_SAME_DAY = NOW + timedelta(hours=1)
 
 
 @tagged("post_install", "-at_install")
@@ -95,3 +96,14 @@ class TestFeedBuild(FeedCase, TransactionCase):
         cron.ir_actions_server_id.run()
         self.assertIn("booked now", self.feed.ics_body)
         self.assertGreaterEqual(self.feed.built_at, now.replace(tzinfo=None, microsecond=0))
+
+    def test_module_update_renders_cached_blocks_again_without_a_new_sequence(self):
+        self.book(self.sim_room, at(5, 9), at(5, 10), name="OSCE")
+        self.build(NOW)
+        entry = self.env["calendar.feed.entry"].search([("uid", "like", "calendar-event-%")], limit=1)
+        rendered = entry.ics_block
+        entry.write({"ics_block": rendered.replace("SUMMARY:OSCE", "SUMMARY:rendered by old code")})
+        self.env["calendar.feed"]._refresh_rendering()
+        self.assertEqual(entry.ics_block, rendered)
+        self.assertTrue(self.feed._is_stale(NOW))
+        self.assertIn("SEQUENCE:0", self.build(LATER_SAME_DAY)[0].to_ical().decode())
