@@ -52,6 +52,10 @@ class CalendarFeed(models.Model):
     content_key = fields.Char(
         readonly=True, help="Digest of the content, to tell whether a build changed it."
     )
+    change_stamp = fields.Integer(readonly=True, help="Stamp of the last build that changed an entry.")
+    sync_floor = fields.Integer(
+        readonly=True, help="Sync tokens older than this stamp may have missed a deletion: they are expired."
+    )
     event_count = fields.Integer("Published Events", readonly=True)
     ics_size = fields.Integer("ICS Size (bytes)", readonly=True)
     journal_size = fields.Integer(readonly=True, help="Rows of the change journal seen by the last build.")
@@ -169,8 +173,10 @@ class CalendarFeed(models.Model):
 
         New bookings get an entry; changed ones a higher SEQUENCE; bookings
         that left the feed become CANCELLED tombstones, kept for the
-        retention period; bookings that merely ended before the window are
-        dropped, since nothing happened to them.
+        retention period so importers and sync clients learn they are gone.
+        (A booking that merely ended before the window is a tombstone too,
+        for sync clients; the ICS feed does not show it, being outside the
+        window.) Every entry this build touches gets one new change stamp.
         """
         Entry = self.env["calendar.feed.entry"].sudo()
         timezone = settings["timezone"]
@@ -178,6 +184,12 @@ class CalendarFeed(models.Model):
         events = self.env["calendar.event"].sudo()._get_published_bookings(window, settings)
         entries = {entry.event_id: entry for entry in Entry.search([])}
         now_naive = now.replace(tzinfo=None, microsecond=0)
+        stamp = []  # taken on the first change only
+
+        def change_stamp():
+            if not stamp:
+                stamp.append(Entry._next_change_stamp())
+            return stamp[0]
 
         def next_change_time(last):
             """Now, but strictly after the last change: LAST-MODIFIED never goes back."""
@@ -194,28 +206,41 @@ class CalendarFeed(models.Model):
             key = fingerprint(event, timezone)
             entry = entries.get(event.id)
             if entry is None:
-                new_values.append(Entry._prepare_values(event, key, bounds(event), zone))
+                new_values.append(
+                    Entry._prepare_values(event, key, bounds(event), zone, change_stamp=change_stamp())
+                )
             elif entry.fingerprint != key or entry.removed_at:
                 last = entry._get_feed_event()
                 changed = replace(event, sequence=last.sequence + 1, updated=next_change_time(last))
-                entry.write(Entry._prepare_values(changed, key, bounds(changed), zone))
+                entry.write(
+                    Entry._prepare_values(changed, key, bounds(changed), zone, change_stamp=change_stamp())
+                )
         Entry.create(new_values)
 
         expiry = now_naive - timedelta(days=settings["retention_days"])
-        window_start = window.start.replace(tzinfo=None)
         for event_id, entry in entries.items():
             if event_id in published_ids:
                 continue
-            if entry.stop_at <= window_start or (entry.removed_at and entry.removed_at <= expiry):
+            if entry.removed_at and entry.removed_at <= expiry:
+                # Sync tokens from before this tombstone can no longer see it go.
+                self.sync_floor = max(self.sync_floor, entry.change_stamp)
                 entry.unlink()
             elif not entry.removed_at:
                 last = entry._get_feed_event()
                 gone = replace(
                     last, status=CANCELLED, sequence=last.sequence + 1, updated=next_change_time(last)
                 )
-                entry.write(
-                    Entry._prepare_values(gone, entry.fingerprint, bounds(gone), zone, removed_at=now_naive)
+                values = Entry._prepare_values(
+                    gone,
+                    entry.fingerprint,
+                    bounds(gone),
+                    zone,
+                    removed_at=now_naive,
+                    change_stamp=change_stamp(),
                 )
+                entry.write(values)
+        if stamp:
+            self.change_stamp = stamp[0]
 
     @api.model
     def _get_entries(self, start, end, room_codes=(), include_removed=True):
@@ -331,9 +356,15 @@ class CalendarFeed(models.Model):
             for entry in batch:
                 event = entry._get_feed_event()
                 bounds = (entry.start_at.replace(tzinfo=UTC), entry.stop_at.replace(tzinfo=UTC))
-                entry.write(
-                    Entry._prepare_values(event, entry.fingerprint, bounds, zone, removed_at=entry.removed_at)
+                values = Entry._prepare_values(
+                    event,
+                    entry.fingerprint,
+                    bounds,
+                    zone,
+                    removed_at=entry.removed_at,
+                    change_stamp=entry.change_stamp,
                 )
+                entry.write(values)
             batch.invalidate_recordset()
         self.env["calendar.feed.change"]._record_change()
 

@@ -27,6 +27,11 @@ class CalendarFeedEntry(models.Model):
     start_at = fields.Datetime(readonly=True, index=True)
     stop_at = fields.Datetime(readonly=True)
     room_codes = fields.Char(readonly=True, help="Codes of the published rooms, as ',A,B,'.")
+    title = fields.Char(readonly=True, help="The title as published (Busy for private bookings).")
+    status = fields.Char(readonly=True, help="Booking status as published; tombstones keep their last one.")
+    change_stamp = fields.Integer(
+        readonly=True, index=True, help="Stamp of the build that last changed the entry (sync tokens)."
+    )
     removed_at = fields.Datetime(readonly=True, index=True, help="When the booking left the feed.")
     record = fields.Text(readonly=True, help="The published event, as plain data.")
     ics_block = fields.Text("VEVENT", readonly=True)
@@ -34,12 +39,20 @@ class CalendarFeedEntry(models.Model):
 
     _event_unique = models.Constraint("UNIQUE(event_id)", "A booking has one feed entry.")
 
+    def init(self):
+        self.env.cr.execute("CREATE SEQUENCE IF NOT EXISTS calendar_feed_entry_stamp_seq")
+
+    def _next_change_stamp(self):
+        """A stamp greater than any before; builds are serialized, so stamps follow commits."""
+        self.env.cr.execute("SELECT nextval('calendar_feed_entry_stamp_seq')")
+        return self.env.cr.fetchone()[0]
+
     def _get_feed_event(self):
         self.ensure_one()
         return FeedEvent.from_dict(json.loads(self.record))
 
     @staticmethod
-    def _prepare_values(event, event_fingerprint, bounds, zone, removed_at=False):
+    def _prepare_values(event, event_fingerprint, bounds, zone, removed_at=False, change_stamp=0):
         """Column values of the entry publishing ``event``.
 
         ``bounds`` are the event's UTC start and end, which all-day bookings
@@ -53,6 +66,9 @@ class CalendarFeedEntry(models.Model):
             "start_at": bounds[0].replace(tzinfo=None),
             "stop_at": bounds[1].replace(tzinfo=None),
             "room_codes": "," + ",".join(room.code for room in event.rooms) + ",",
+            "title": event.public_title,
+            "status": event.status,
+            "change_stamp": change_stamp,
             "removed_at": removed_at,
             "record": json.dumps(event.to_dict()),
             "ics_block": render_vevent(event).decode(),

@@ -50,7 +50,7 @@ class FeedCase(RoomBookingCase):
 
     def build(self, now):
         """Rebuild the feed as of ``now`` and return (parsed ICS, parsed JSON)."""
-        self.assertTrue(self.feed._rebuild(now))
+        self.assertTrue(self.feed._rebuild(now), self.feed.last_error)
         return check_ics(self.feed.ics_body.encode()), json.loads(self.feed.json_body)
 
     @staticmethod
