@@ -52,7 +52,7 @@ class CalendarFeedEntry(models.Model):
         return FeedEvent.from_dict(json.loads(self.record))
 
     @staticmethod
-    def _prepare_values(event, event_fingerprint, bounds, zone, removed_at=False, change_stamp=0):
+    def _prepare_values(event, event_fingerprint, bounds, zone, *, removed_at=False, change_stamp=0):
         """Column values of the entry publishing ``event``.
 
         ``bounds`` are the event's UTC start and end, which all-day bookings
