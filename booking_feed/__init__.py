@@ -6,7 +6,7 @@ else (tests, benchmarks, other tools) can do the same.
 """
 
 from .ics import render_calendar, render_vevent
-from .json_feed import assemble_document, dump_event, event_to_json, render_document
+from .json_feed import assemble_document, document_head, dump_event, event_to_json, render_document
 from .records import BUSY_TITLE, CANCELLED, CONFIRMED, STATUSES, TENTATIVE, FeedEvent, FeedRoom, fingerprint
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "FeedEvent",
     "FeedRoom",
     "assemble_document",
+    "document_head",
     "dump_event",
     "event_to_json",
     "fingerprint",

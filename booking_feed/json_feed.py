@@ -52,34 +52,36 @@ def dump_event(event: FeedEvent, zone: ZoneInfo) -> str:
     return json.dumps(event_to_json(event, zone), ensure_ascii=False, separators=(",", ":"))
 
 
-def assemble_document(event_objects, *, timezone, updated_at, window_start, window_end) -> bytes:
-    """The JSON feed from events already dumped by :func:`dump_event`, in order.
+def document_head(*, timezone, updated_at, window_start, window_end, **extra) -> dict:
+    """The fields every JSON response starts with, then ``extra`` ones.
 
     ``updated_at`` is when the feed's content last changed; ``window_start``/
-    ``window_end`` bound the published period (UTC datetimes, or dates in
+    ``window_end`` bound the period answered for (UTC datetimes, or dates in
     ``timezone``), so a reader knows which absences mean "no booking" rather
     than "not published".
     """
     zone = ZoneInfo(timezone)
-    head = {
+    return {
         "timeZone": timezone,
         "updatedAt": format_utc(updated_at),
         "window": {
             "from": format_utc(_as_datetime(window_start, zone)),
             "to": format_utc(_as_datetime(window_end, zone)),
         },
+        **extra,
     }
+
+
+def assemble_document(event_objects, head: dict) -> bytes:
+    """A JSON response: ``head``'s fields, then ``events`` from :func:`dump_event` texts, in order."""
     opening = json.dumps(head, ensure_ascii=False, separators=(",", ":"))[:-1]
-    return f'{opening},"events":[{",".join(event_objects)}]}}'.encode()
+    separator = "," if head else ""
+    return f'{opening}{separator}"events":[{",".join(event_objects)}]}}'.encode()
 
 
-def render_document(events, *, timezone, updated_at, window_start, window_end) -> bytes:
-    """The JSON feed of ``events``, in the order given."""
+def render_document(events, *, timezone, **head) -> bytes:
+    """The JSON feed of ``events``, in the order given (see :func:`document_head`)."""
     zone = ZoneInfo(timezone)
     return assemble_document(
-        [dump_event(event, zone) for event in events],
-        timezone=timezone,
-        updated_at=updated_at,
-        window_start=window_start,
-        window_end=window_end,
+        [dump_event(event, zone) for event in events], document_head(timezone=timezone, **head)
     )

@@ -86,12 +86,15 @@ class Paging:
 
 
 def parse_paging(params, signature, *, default_limit, max_limit) -> Paging:
-    """Read ``limit``, ``cursor`` and ``since`` (name -> list of values)."""
+    """Read ``limit``, ``cursor`` and ``since`` (name -> list of values).
+
+    Without ``limit`` the answer has ``default_limit`` events; 0 means all.
+    """
     for name in ("limit", "cursor", "since"):
         if len(params.get(name, [])) > 1:
             raise QueryError(f"{name}: given {len(params[name])} times")
-    limit_text = params.get("limit", [str(default_limit)])[0]
-    if not limit_text.isdigit() or not 1 <= int(limit_text) <= max_limit:
+    limit_text = params["limit"][0] if params.get("limit") else str(default_limit)
+    if "limit" in params and not (limit_text.isdigit() and 1 <= int(limit_text) <= max_limit):
         raise QueryError(f"limit: {limit_text!r} is not a whole number from 1 to {max_limit}")
     cursor = Cursor.decode(params["cursor"][0], signature) if params.get("cursor") else None
     since = decode_sync_token(params["since"][0], signature) if params.get("since") else None

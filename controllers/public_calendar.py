@@ -1,16 +1,31 @@
+import json
+
 from werkzeug.exceptions import NotFound
 
 from odoo import http
 from odoo.http import request
+from odoo.tools import file_open
 
-from ..booking_feed.query import QueryError, parse_feed_query
-from ..models.calendar_feed import FEED_PATH, ICS_CONTENT_TYPE, JSON_CONTENT_TYPE, REFRESH_INTERVAL
+from ..booking_feed.query import QueryError, check_parameters, parse_feed_query
+from ..models.calendar_feed import (
+    FEED_PATH,
+    FILTER_PARAMETERS,
+    ICS_CONTENT_TYPE,
+    JSON_CONTENT_TYPE,
+    REFRESH_INTERVAL,
+    SyncTokenExpired,
+    body_etag,
+)
 
 # LearningSpace spells the JSON route with a dash; integrators may keep their URL.
 LEARNINGSPACE_JSON_ROUTE = "/w/api/v2/public-calendar.json"
 # Private: the URL carries a secret, so shared caches must not keep it.
 CACHE_CONTROL = f"private, max-age={int(REFRESH_INTERVAL.total_seconds())}"
 ICS_PARAMETERS = {"token", "room", "from", "to"}
+EVENTS_PARAMETERS = {"token", *FILTER_PARAMETERS, "limit", "cursor", "since"}
+ROOMS_PARAMETERS = {"token", "from", "to"}
+NEXT_PARAMETERS = {"token", "q", "room", "limit"}
+OPENAPI_PATH = "/w/api/v2/openapi.yml"
 
 
 class PublicCalendarController(http.Controller):
@@ -47,18 +62,73 @@ class PublicCalendarController(http.Controller):
         return self._conditional_response(body, ICS_CONTENT_TYPE, etag, feed.last_modified)
 
     @http.route(
-        [f"{FEED_PATH}.json", LEARNINGSPACE_JSON_ROUTE],
-        type="http",
-        auth="public",
-        methods=["GET", "HEAD"],
-        csrf=False,
-        save_session=False,
-        cors="*",
-    )
+        [f"{FEED_PATH}.json", LEARNINGSPACE_JSON_ROUTE], type="http", auth="public", methods=["GET", "HEAD"],
+        csrf=False, save_session=False, cors="*",
+    )  # fmt: skip
     def public_calendar_json(self, **_params):
         feed = self._get_authorized_feed()
-        body, etag = feed._get_json()
-        return self._conditional_response(body, JSON_CONTENT_TYPE, etag, feed.last_modified)
+        params = self._json_params(EVENTS_PARAMETERS)
+        if params == {}:
+            body, etag = feed._get_json()
+            return self._conditional_response(body, JSON_CONTENT_TYPE, etag, feed.last_modified)
+        return self._json_answer(feed, feed._answer_events, params)
+
+    @http.route(
+        f"{FEED_PATH}/rooms.json", type="http", auth="public", methods=["GET", "HEAD"], csrf=False,
+        save_session=False, cors="*",
+    )  # fmt: skip
+    def public_calendar_rooms(self, **_params):
+        feed = self._get_authorized_feed()
+        return self._json_answer(feed, feed._answer_room_counts, self._json_params(ROOMS_PARAMETERS))
+
+    @http.route(
+        f"{FEED_PATH}/next.json", type="http", auth="public", methods=["GET", "HEAD"], csrf=False,
+        save_session=False, cors="*",
+    )  # fmt: skip
+    def public_calendar_next(self, **_params):
+        feed = self._get_authorized_feed()
+        return self._json_answer(feed, feed._answer_next, self._json_params(NEXT_PARAMETERS))
+
+    @http.route(OPENAPI_PATH, type="http", auth="public", methods=["GET", "HEAD"], csrf=False,
+                save_session=False, cors="*")  # fmt: skip
+    def openapi_document(self, **_params):
+        if not request.env["calendar.feed"].sudo()._get_settings()["enabled"]:
+            raise NotFound()
+        with file_open("external_calendar_api/static/api/openapi.yml", "rb") as document:
+            body = document.read()
+        return request.make_response(
+            body,
+            headers=[("Content-Type", "application/yaml; charset=utf-8"), ("Cache-Control", CACHE_CONTROL)],
+        )
+
+    @staticmethod
+    def _json_params(allowed):
+        """The query parameters but the token, or a QueryError naming unknown ones."""
+        args = request.httprequest.args
+        try:
+            check_parameters(set(args), allowed)
+        except QueryError as error:
+            return error
+        return {name: args.getlist(name) for name in args if name != "token"}
+
+    def _json_answer(self, feed, answer, params):
+        """Call ``answer(params)`` and turn its outcome into a JSON response."""
+        try:
+            if isinstance(params, QueryError):
+                raise params
+            body = answer(params)
+        except QueryError as error:
+            return self._json_error(400, "bad_request", str(error))
+        except SyncTokenExpired:
+            return self._json_error(
+                410, "sync_token_expired", "since: this sync token is too old; do a full sync without since"
+            )
+        return self._conditional_response(body, JSON_CONTENT_TYPE, body_etag(body), feed.last_modified)
+
+    @staticmethod
+    def _json_error(status, code, message):
+        body = json.dumps({"error": {"code": code, "message": message}})
+        return request.make_response(body, headers=[("Content-Type", JSON_CONTENT_TYPE)], status=status)
 
     def _get_authorized_feed(self):
         """The up-to-date feed, if the request carries the current token."""

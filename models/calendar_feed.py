@@ -1,5 +1,6 @@
 import hashlib
 import hmac
+import json
 import logging
 import secrets
 from dataclasses import replace
@@ -12,7 +13,9 @@ from psycopg2 import errors
 from odoo import api, fields, models
 from odoo.tools import split_every
 
-from ..booking_feed import CANCELLED, assemble_document, fingerprint, render_calendar
+from ..booking_feed import CANCELLED, assemble_document, document_head, fingerprint, render_calendar
+from ..booking_feed.query import QueryError, parse_feed_query
+from ..booking_feed.sync import Cursor, encode_sync_token, filter_signature, parse_paging
 from ..booking_feed.window import local_today, publication_window
 
 _logger = logging.getLogger(__name__)
@@ -25,6 +28,17 @@ ICS_CONTENT_TYPE = "text/calendar; charset=utf-8"
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 #: Google Calendar stops importing feeds past about this size.
 LARGE_FEED_BYTES = 1_000_000
+#: Statuses the JSON API can publish and filter on.
+JSON_STATUSES = ("confirmed", "tentative")
+PAGE_LIMIT_MAX = 1000
+NEXT_LIMIT_DEFAULT = 1
+NEXT_LIMIT_MAX = 100
+#: Parameters that select events; sync tokens and cursors are bound to them.
+FILTER_PARAMETERS = ("room", "from", "to", "q", "status")
+
+
+class SyncTokenExpired(Exception):
+    """The sync token predates deletions the feed has forgotten: a full sync is needed."""
 
 
 class CalendarFeed(models.Model):
@@ -263,6 +277,16 @@ class CalendarFeed(models.Model):
             refresh_interval=REFRESH_INTERVAL,
         )
 
+    @staticmethod
+    def _json_head(settings, start, end, last_modified, **extra):
+        return document_head(
+            timezone=settings["timezone"],
+            updated_at=last_modified.replace(tzinfo=UTC),
+            window_start=start,
+            window_end=end,
+            **extra,
+        )
+
     def _render(self, settings, now):
         """Bodies and counters of the feed as of ``now``."""
         window = self._window(settings, now)
@@ -276,18 +300,14 @@ class CalendarFeed(models.Model):
             # Strictly later than before, so If-Modified-Since never hides a change.
             floor = (last_modified or datetime.min) + timedelta(seconds=1)
             last_modified = max(now.replace(tzinfo=None, microsecond=0), floor)
-        json_bytes = assemble_document(
-            live.mapped("json_object"),
-            timezone=settings["timezone"],
-            updated_at=last_modified.replace(tzinfo=UTC),
-            window_start=window.first_day,
-            window_end=window.last_day + timedelta(days=1),
-        )
+        head = self._json_head(settings, window.start, window.end, last_modified)
+        head |= {"nextCursor": None, "syncToken": encode_sync_token(self.change_stamp, filter_signature([]))}
+        json_bytes = assemble_document(live.mapped("json_object"), head)
         return {
             "ics_body": ics.decode(),
             "json_body": json_bytes.decode(),
-            "ics_etag": _etag(ics),
-            "json_etag": _etag(json_bytes),
+            "ics_etag": body_etag(ics),
+            "json_etag": body_etag(json_bytes),
             "ics_size": len(ics),
             "event_count": len(live),
             "content_key": content_key,
@@ -391,11 +411,134 @@ class CalendarFeed(models.Model):
         rooms = self.env["calendar.room"].sudo().search([("code", "in", query.room_codes)])
         name = " - ".join([settings["name"], *rooms.mapped("name")]) if rooms else None
         body = self._render_ics(settings, entries, name=name)
-        return body, _etag(body)
+        return body, body_etag(body)
 
     def _get_json(self):
         self.ensure_one()
         return self.json_body.encode(), self.json_etag
+
+    # -- JSON API answers: params are name -> list of values, token excluded --
+
+    def _parse_json_query(self, params):
+        query = parse_feed_query(params, timezone=self._get_settings()["timezone"], statuses=JSON_STATUSES)
+        if unknown := self._check_room_codes(query.room_codes):
+            raise QueryError(f"room: no published room with code {', '.join(unknown)}")
+        return query
+
+    def _answer_events(self, params):
+        """The events answer (bytes) for ``params``; raises QueryError or SyncTokenExpired."""
+        query = self._parse_json_query(params)
+        signature = filter_signature(
+            (name, values) for name, values in params.items() if name in FILTER_PARAMETERS
+        )
+        paging = parse_paging(params, signature, default_limit=0, max_limit=PAGE_LIMIT_MAX)
+        return self._get_json_events(query, paging, signature)
+
+    def _answer_room_counts(self, params):
+        return self._get_room_counts(self._parse_json_query(params))
+
+    def _answer_next(self, params):
+        query = self._parse_json_query(params)
+        limit_param = {"limit": params.get("limit", [str(NEXT_LIMIT_DEFAULT)])}
+        limit = parse_paging(
+            limit_param, "", default_limit=NEXT_LIMIT_DEFAULT, max_limit=NEXT_LIMIT_MAX
+        ).limit
+        return self._get_next_events(query, limit)
+
+    @staticmethod
+    def _match_domain(query, start, end):
+        """Entries overlapping ``[start, end)`` that match ``query``'s rooms, words and statuses."""
+        domain = [("stop_at", ">", start.replace(tzinfo=None)), ("start_at", "<", end.replace(tzinfo=None))]
+        if query.room_codes:
+            domain += ["|"] * (len(query.room_codes) - 1)
+            domain += [("room_codes", "like", f",{code},") for code in query.room_codes]
+        domain += [("title", "ilike", word) for word in query.text.split()]
+        if query.statuses:
+            domain.append(("status", "in", list(query.statuses)))
+        return domain
+
+    def _get_json_events(self, query, paging, signature):
+        """A filtered, paged or incremental answer of the JSON feed, as bytes.
+
+        Without ``since``: the live bookings matching ``query``. With it:
+        the bookings changed since that sync token that match (``events``)
+        and those that were deleted, cancelled or no longer match
+        (``deleted``). Pages follow (start, id) and read the snapshot of the
+        first page, so the last page's ``syncToken`` misses nothing.
+        """
+        self.ensure_one()
+        if paging.since is not None and paging.since < self.sync_floor:
+            raise SyncTokenExpired()
+        settings = self._get_settings()
+        start, end = query.narrow(self._window(settings))
+        Entry = self.env["calendar.feed.entry"].sudo()
+        snapshot = paging.cursor.stamp if paging.cursor else self.change_stamp
+        domain = [("change_stamp", "<=", snapshot)]
+        if paging.cursor:
+            after_start = paging.cursor.after_start
+            domain += ["|", ("start_at", ">", after_start), "&", ("start_at", "=", after_start),
+                       ("event_id", ">", paging.cursor.after_id)]  # fmt: skip
+        matching = [*self._match_domain(query, start, end), ("removed_at", "=", False)]
+        if paging.since is None:
+            domain += matching
+        else:
+            domain.append(("change_stamp", ">", paging.since))
+        page = Entry.search(
+            domain, order="start_at, event_id", limit=paging.limit + 1 if paging.limit else None
+        )
+        has_more = bool(paging.limit) and len(page) > paging.limit
+        page = page[: paging.limit] if has_more else page
+        events = page if paging.since is None else Entry.search([*matching, ("id", "in", page.ids)])
+        head = {
+            "nextCursor": Cursor(
+                snapshot, fields.Datetime.to_string(page[-1].start_at), page[-1].event_id, paging.since
+            ).encode(signature)
+            if has_more
+            else None,
+            "syncToken": None if has_more else encode_sync_token(snapshot, signature),
+        }
+        if paging.since is not None:
+            head["deleted"] = [{"id": entry.event_id, "uid": entry.uid} for entry in page - events]
+        events = page & events  # keep the page's order
+        return assemble_document(
+            events.mapped("json_object"), self._json_head(settings, start, end, self.last_modified, **head)
+        )
+
+    def _get_room_counts(self, query):
+        """Published rooms with the number of their live bookings in the (narrowed) window."""
+        self.ensure_one()
+        settings = self._get_settings()
+        start, end = query.narrow(self._window(settings))
+        Entry = self.env["calendar.feed.entry"].sudo()
+        rooms = self.env["calendar.room"].sudo().search([("is_published", "=", True)])
+        counted = []
+        for room in rooms:
+            domain = self._match_domain(replace(query, room_codes=(room.code,)), start, end)
+            count = Entry.search_count([*domain, ("removed_at", "=", False)])
+            counted.append(
+                {"id": room.id, "code": room.code, "name": room.name, "location": room.location or "",
+                 "eventCount": count}
+            )  # fmt: skip
+        head = self._json_head(settings, start, end, self.last_modified, rooms=counted)
+        return json.dumps(head, ensure_ascii=False, separators=(",", ":")).encode()
+
+    def _get_next_events(self, query, limit, now=None):
+        """The next ``limit`` live bookings starting from ``now`` that match ``query``."""
+        self.ensure_one()
+        settings = self._get_settings()
+        now = (now or datetime.now(UTC)).replace(microsecond=0)
+        window = self._window(settings, now)
+        start = max(now, window.start)
+        domain = [
+            *self._match_domain(query, start, window.end),
+            ("removed_at", "=", False),
+            ("start_at", ">=", start.replace(tzinfo=None)),
+        ]
+        entries = (
+            self.env["calendar.feed.entry"].sudo().search(domain, order="start_at, event_id", limit=limit)
+        )
+        head = self._json_head(settings, start, window.end, self.last_modified)
+        return assemble_document(entries.mapped("json_object"), head)
 
     @api.model
     def _check_room_codes(self, codes):
@@ -406,5 +549,5 @@ class CalendarFeed(models.Model):
         return sorted(set(codes) - set(published.mapped("code")))
 
 
-def _etag(body):
+def body_etag(body):
     return hashlib.sha256(body).hexdigest()[:32]

@@ -7,5 +7,7 @@ from . import (
     test_feed_ics,
     test_feed_routes,
     test_feed_settings,
+    test_json_api,
+    test_json_sync,
     test_room_pages,
 )
