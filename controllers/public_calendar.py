@@ -28,6 +28,14 @@ NEXT_PARAMETERS = {"token", "q", "room", "limit"}
 OPENAPI_PATH = "/w/api/v2/openapi.yml"
 
 
+def feed_route(routes, cors=None):
+    """A public, stateless GET/HEAD route: calendar servers have no session to keep."""
+    options = {"cors": cors} if cors else {}
+    return http.route(
+        routes, type="http", auth="public", methods=["GET", "HEAD"], csrf=False, save_session=False, **options
+    )
+
+
 class PublicCalendarController(http.Controller):
     """Public feed routes: no login, a secret token instead.
 
@@ -36,14 +44,7 @@ class PublicCalendarController(http.Controller):
     same 404 as a path that does not exist.
     """
 
-    @http.route(
-        f"{FEED_PATH}.ics",
-        type="http",
-        auth="public",
-        methods=["GET", "HEAD"],
-        csrf=False,
-        save_session=False,
-    )
+    @feed_route(f"{FEED_PATH}.ics")
     def public_calendar_ics(self, **_params):
         feed = self._get_authorized_feed()
         settings = feed._get_settings()
@@ -61,10 +62,7 @@ class PublicCalendarController(http.Controller):
         body, etag = feed._get_ics(query)
         return self._conditional_response(body, ICS_CONTENT_TYPE, etag, feed.last_modified)
 
-    @http.route(
-        [f"{FEED_PATH}.json", LEARNINGSPACE_JSON_ROUTE], type="http", auth="public", methods=["GET", "HEAD"],
-        csrf=False, save_session=False, cors="*",
-    )  # fmt: skip
+    @feed_route([f"{FEED_PATH}.json", LEARNINGSPACE_JSON_ROUTE], cors="*")
     def public_calendar_json(self, **_params):
         feed = self._get_authorized_feed()
         params = self._json_params(EVENTS_PARAMETERS)
@@ -73,24 +71,17 @@ class PublicCalendarController(http.Controller):
             return self._conditional_response(body, JSON_CONTENT_TYPE, etag, feed.last_modified)
         return self._json_answer(feed, feed._answer_events, params)
 
-    @http.route(
-        f"{FEED_PATH}/rooms.json", type="http", auth="public", methods=["GET", "HEAD"], csrf=False,
-        save_session=False, cors="*",
-    )  # fmt: skip
+    @feed_route(f"{FEED_PATH}/rooms.json", cors="*")
     def public_calendar_rooms(self, **_params):
         feed = self._get_authorized_feed()
         return self._json_answer(feed, feed._answer_room_counts, self._json_params(ROOMS_PARAMETERS))
 
-    @http.route(
-        f"{FEED_PATH}/next.json", type="http", auth="public", methods=["GET", "HEAD"], csrf=False,
-        save_session=False, cors="*",
-    )  # fmt: skip
+    @feed_route(f"{FEED_PATH}/next.json", cors="*")
     def public_calendar_next(self, **_params):
         feed = self._get_authorized_feed()
         return self._json_answer(feed, feed._answer_next, self._json_params(NEXT_PARAMETERS))
 
-    @http.route(OPENAPI_PATH, type="http", auth="public", methods=["GET", "HEAD"], csrf=False,
-                save_session=False, cors="*")  # fmt: skip
+    @feed_route(OPENAPI_PATH, cors="*")
     def openapi_document(self, **_params):
         if not request.env["calendar.feed"].sudo()._get_settings()["enabled"]:
             raise NotFound()

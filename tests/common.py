@@ -25,6 +25,22 @@ class RoomBookingCase:
             {"name": name, "start": start, "stop": stop, "room_ids": [(6, 0, rooms.ids)], **values}
         )
 
+    @classmethod
+    def book_series(cls, rooms, start, stop, count, *, name="Series", rrule_type="daily", **values):
+        """A recurring booking of ``count`` occurrences (weekly ones need a weekday in ``values``)."""
+        return cls.book(
+            rooms,
+            start,
+            stop,
+            name=name,
+            recurrency=True,
+            rrule_type=rrule_type,
+            interval=1,
+            end_type="count",
+            count=count,
+            **values,
+        )
+
 
 def at(day, hour, minute=0):
     """A UTC datetime on March 2026, which keeps the test data readable."""
@@ -43,6 +59,12 @@ class FeedCase(RoomBookingCase):
         )
         cls.set_feed_param("tz", "Europe/Budapest")
         cls.feed = cls.env["calendar.feed"]._get_singleton()
+
+    @classmethod
+    def enable_endpoint(cls):
+        """Turn the endpoint on and return the token of its links."""
+        cls.set_feed_param("enabled", True)
+        return cls.env["calendar.feed"]._get_token()
 
     @classmethod
     def set_feed_param(cls, key, value):

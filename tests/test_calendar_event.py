@@ -45,18 +45,15 @@ class TestCalendarEventRooms(RoomBookingCase, TransactionCase):
             self.assertIn("OSCE", form.room_conflict_warning)
 
     def test_recurring_booking_books_the_room_on_every_occurrence(self):
-        series = self.book(
+        series = self.book_series(
             self.sim_room,
             at(2, 8),
             at(2, 9),
+            4,
             name="Weekly skills",
-            booking_status="tentative",
-            recurrency=True,
             rrule_type="weekly",
-            interval=1,
             mon=True,
-            end_type="count",
-            count=4,
+            booking_status="tentative",
         )
         occurrences = series.recurrence_id.calendar_event_ids
         self.assertEqual(len(occurrences), 4)

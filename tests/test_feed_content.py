@@ -152,17 +152,7 @@ class TestFeedContent(FeedCase, TransactionCase):
         self.assertIn(database_uuid, str(second.walk("VEVENT")[0]["UID"]))
 
     def test_recurring_bookings_publish_each_occurrence(self):
-        self.book(
-            self.sim_room,
-            at(2, 8),
-            at(2, 9),
-            name="Daily drill",
-            recurrency=True,
-            rrule_type="daily",
-            interval=1,
-            end_type="count",
-            count=10,
-        )
+        self.book_series(self.sim_room, at(2, 8), at(2, 9), 10, name="Daily drill")
         calendar, document = self.build(NOW)
         self.assertEqual(len(calendar.walk("VEVENT")), 7)  # the occurrences of 5 to 11 March
         self.assertNotIn("RRULE", self.feed.ics_body)

@@ -87,17 +87,7 @@ class TestIcsIdentityAndUpdates(FeedCase, TransactionCase):
         self.assertEqual(sorted(str(e["SUMMARY"]) for e in imported.values()), ["Debrief", "OSCE v2"])
 
     def test_each_occurrence_of_a_series_has_its_own_stable_uid(self):
-        series = self.book(
-            self.sim_room,
-            at(5, 8),
-            at(5, 9),
-            name="Drill",
-            recurrency=True,
-            rrule_type="daily",
-            interval=1,
-            end_type="count",
-            count=3,
-        )
+        series = self.book_series(self.sim_room, at(5, 8), at(5, 9), 3, name="Drill")
         first = self.build(NOW)[0]
         uids = [str(event["UID"]) for event in first.walk("VEVENT")]
         self.assertEqual(len(set(uids)), 3)
@@ -206,17 +196,15 @@ class TestIcsTimes(FeedCase, TransactionCase):
 
     def test_weekly_series_keeps_its_local_time_across_dst(self):
         self.set_feed_param("future_days", 60)
-        self.book(
+        start = local("Europe/Budapest", 2026, 3, 23, 9)
+        self.book_series(
             self.sim_room,
-            local("Europe/Budapest", 2026, 3, 23, 9),
-            local("Europe/Budapest", 2026, 3, 23, 10),
+            start,
+            start + timedelta(hours=1),
+            3,
             name="Monday skills",
-            recurrency=True,
             rrule_type="weekly",
             mon=True,
-            interval=1,
-            end_type="count",
-            count=3,
             event_tz="Europe/Budapest",
         )
         calendar = self.build(datetime(2026, 3, 20, tzinfo=UTC))[0]

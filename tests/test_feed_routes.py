@@ -17,8 +17,7 @@ class TestFeedRoutes(FeedCase, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.token = cls.env["calendar.feed"]._get_token()
-        cls.set_feed_param("enabled", True)
+        cls.token = cls.enable_endpoint()
 
     def get(self, path, **kwargs):
         return self.url_open(path, allow_redirects=False, **kwargs)
@@ -108,8 +107,8 @@ class TestIcsHttp(FeedCase, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.token = cls.env["calendar.feed"]._get_token()
-        for key, value in (("enabled", True), ("past_days", 730), ("future_days", 730)):
+        cls.token = cls.enable_endpoint()
+        for key, value in (("past_days", 730), ("future_days", 730)):
             cls.set_feed_param(key, value)
         # Bookings near the real date, since requests use the real clock.
         cls.today = datetime.now(UTC).replace(tzinfo=None, minute=0, second=0, microsecond=0)

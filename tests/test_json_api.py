@@ -26,8 +26,7 @@ class TestJsonApi(FeedCase, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.token = cls.env["calendar.feed"]._get_token()
-        cls.set_feed_param("enabled", True)
+        cls.token = cls.enable_endpoint()
         cls.set_feed_param("future_days", 14)
         cls.set_feed_param("publish_tentative", True)
         cls.now = datetime.now(UTC).replace(tzinfo=None, minute=0, second=0, microsecond=0)

@@ -62,16 +62,11 @@ class TestJsonIncrementalSync(FeedCase, TransactionCase):
         )
         if kind == "create" or not live:
             start = self.today + timedelta(days=rng.randint(0, 10), hours=rng.randint(-5, 8))
-            values = {"name": rng.choice(["OSCE", "Debrief", "BLS course", "ICU sim"])}
+            name = rng.choice(["OSCE", "Debrief", "BLS course", "ICU sim"])
+            room, stop = rng.choice(rooms[:2]), start + timedelta(hours=1)
             if rng.random() < 0.2:
-                values |= {
-                    "recurrency": True,
-                    "rrule_type": "daily",
-                    "interval": 1,
-                    "end_type": "count",
-                    "count": 3,
-                }
-            return bookings | self.book(rng.choice(rooms[:2]), start, start + timedelta(hours=1), **values)
+                return bookings | self.book_series(room, start, stop, 3, name=name)
+            return bookings | self.book(room, start, stop, name=name)
         booking = rng.choice(live)
         if kind == "rename":
             booking.name = f"{booking.name} v{rng.randint(2, 9)}"
