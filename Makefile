@@ -25,5 +25,8 @@ lint: $(VENV)/.installed
 	@# README.md is the front door, so no OCA README.rst.
 	$(VPY) -m pylint --rcfile=.pylintrc --disable=missing-readme models controllers __init__.py __manifest__.py
 
+bench: $(VENV)/.installed
+	$(VPY) bench/run.py $(ARGS)
+
 clean: stop
 	rm -rf $(VENV) build .local .cache

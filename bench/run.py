@@ -1,0 +1,259 @@
+"""``make bench``: feed build and serving costs at N bookings, side by side in one run.
+
+For each size, a throw-away database (cloned from one with the addon
+installed) gets N bookings (rooms, recurring series, unicode titles) and
+the script measures, in this order:
+
+- a cold rebuild (no cached blocks), its peak Python memory, and a rebuild
+  after one booking changed;
+- over HTTP against a real Odoo server: a warm full ICS request, a 304
+  revalidation, a one-room feed;
+- the same events rendered by icalendar's object model (the naive
+  baseline), by a plain string writer (the floor) and by Odoo's own
+  ``calendar.event._get_ics_file()`` merged (what Odoo exports do).
+
+It prints a table and the ratios the issue asks for. Loopback only; every
+loop is bounded. Usage: ``make bench`` or ``make bench ARGS="--sizes 1000"``.
+"""
+
+import argparse
+import http.client
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT / "scripts"), str(ROOT)]
+
+from devenv import MODULE, PostgresCluster, install_module, odoo_command, write_odoo_config  # noqa: E402
+
+from bench.baselines import naive_icalendar, string_writer  # noqa: E402
+
+TEMPLATE = "bench_template"
+ROOM_COUNT = 20
+SERIES = 20
+SERIES_LENGTH = 10
+ODOO_EXPORT_MAX = 10_000
+PORT = 8071
+TITLES = [
+    "OSCE station",
+    "Újraélesztés – BLS",
+    "ICU crisis; team, debrief",
+    "Paediatric sim 🚑",
+    "Skills lab",
+]
+
+
+def timed(function, repeat=1):
+    """Median seconds of ``repeat`` calls, and the last result."""
+    durations, result = [], None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = function()
+        durations.append(time.perf_counter() - start)
+    return statistics.median(durations), result
+
+
+def populate(env, size):
+    """Rooms, N bookings over the next 60 days (bulk SQL), and some recurring series (ORM)."""
+    Room = env["calendar.room"]
+    rooms = Room.create(
+        [{"name": f"Room {i}", "code": f"R{i}", "location": "Building A"} for i in range(ROOM_COUNT)]
+    )
+    plain = size - SERIES * SERIES_LENGTH
+    env.cr.execute(
+        """
+        INSERT INTO calendar_event (name, start, stop, start_date, stop_date, allday, duration, show_as,
+                                    booking_status, active, user_id, create_uid, write_uid, create_date, write_date)
+        SELECT (%(titles)s::varchar[])[1 + i %% %(title_count)s] || ' ' || i,
+               now() AT TIME ZONE 'UTC' + (i %% 1440) * interval '1 hour',
+               now() AT TIME ZONE 'UTC' + (i %% 1440) * interval '1 hour' + interval '90 minutes',
+               NULL, NULL, false, 1.5, 'busy', 'confirmed', true, 2, 2, 2,
+               now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
+          FROM generate_series(1, %(count)s) AS i
+        RETURNING id
+        """,
+        {"titles": TITLES, "title_count": len(TITLES), "count": plain},
+    )
+    event_ids = [row[0] for row in env.cr.fetchall()]
+    env.cr.execute(
+        "INSERT INTO calendar_event_calendar_room_rel (event_id, room_id) "
+        "SELECT e, (%s::int[])[1 + e %% %s] FROM unnest(%s) e",
+        [rooms.ids, ROOM_COUNT, event_ids],
+    )
+    start = datetime.now(UTC).replace(tzinfo=None, minute=0, second=0, microsecond=0) + timedelta(hours=2)
+    for series in range(SERIES):
+        env["calendar.event"].with_context(tracking_disable=True).create({
+            "name": f"Weekly drill {series}", "start": start + timedelta(hours=series),
+            "stop": start + timedelta(hours=series, minutes=45), "room_ids": [(6, 0, rooms[series % ROOM_COUNT].ids)],
+            "recurrency": True, "rrule_type": "daily", "interval": 1, "end_type": "count", "count": SERIES_LENGTH,
+        })  # fmt: skip
+    env["ir.config_parameter"].set_param("external_calendar_api.future_days", 730)
+    env["ir.config_parameter"].set_param("external_calendar_api.enabled", True)
+    env.invalidate_all()
+
+
+def measure_builds(env):
+    """Cold rebuild, its peak memory, and a rebuild after one change."""
+    Feed = env["calendar.feed"]
+    feed = Feed._get_singleton()
+
+    def cold_rebuild():
+        env.cr.execute("DELETE FROM calendar_feed_entry")
+        feed.write({"content_key": False})
+        env.invalidate_all()
+        return feed._rebuild()
+
+    results = {}
+    results["cold"], _ok = timed(cold_rebuild)
+    env.cr.commit()
+    tracemalloc.start()
+    cold_rebuild()
+    results["peak_memory"] = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    env.cr.commit()
+    results["ics_bytes"] = feed.ics_size
+    results["events"] = feed.event_count
+    booking = env["calendar.event"].search([("room_ids", "!=", False)], limit=1)
+    booking.name = "Changed for the benchmark"
+    results["one_change"], _ok = timed(feed._rebuild)
+    env.cr.commit()
+    return results
+
+
+def measure_baselines(env, size):
+    Feed = env["calendar.feed"]
+    settings = Feed._get_settings()
+    window = Feed._window(settings)
+    events = env["calendar.event"]._get_published_bookings(window, settings)
+    feed_events = events._to_feed_events(settings)
+    results = {
+        "naive": timed(lambda: naive_icalendar(feed_events, "Rooms"))[0],
+        "floor": timed(lambda: string_writer(feed_events, "Rooms"))[0],
+    }
+    if size <= ODOO_EXPORT_MAX:
+        env.invalidate_all()
+        results["odoo_export"] = timed(lambda: b"".join(events._get_ics_file().values()))[0]
+    return results
+
+
+def http_get(path, headers=None):
+    connection = http.client.HTTPConnection("127.0.0.1", PORT, timeout=120)
+    connection.request("GET", path, headers=headers or {})
+    response = connection.getresponse()
+    body = response.read()
+    connection.close()
+    return response.status, dict(response.getheaders()), body
+
+
+def measure_http(config, database, token):
+    server = subprocess.Popen(
+        odoo_command(config, "-d", database, "--db-filter", f"^{database}$", "--http-port", str(PORT),
+                     "--log-level=warn"),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        for _ in range(120):
+            try:
+                if http_get("/web/login")[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.5)
+        path = f"/w/api/v2/public_calendar.ics?token={token}"
+        status, headers, body = http_get(path)  # warms the server and makes sure the feed is fresh
+        assert status == 200, status
+        warm, (_s, _h, body) = timed(lambda: http_get(path), repeat=5)
+        not_modified, (status_304, _h, _b) = timed(
+            lambda: http_get(path, {"If-None-Match": headers["ETag"]}), 5
+        )
+        assert status_304 == 304, status_304
+        room, (_s, _h, room_body) = timed(lambda: http_get(f"{path}&room=R1"), repeat=5)
+        return {"warm_get": warm, "get_bytes": len(body), "not_modified": not_modified, "room_get": room,
+                "room_bytes": len(room_body)}  # fmt: skip
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def bench_size(config, size):
+    import odoo  # noqa: PLC0415
+    from odoo.modules.registry import Registry  # noqa: PLC0415
+
+    database = f"bench_{size}"
+    with odoo.sql_db.db_connect("postgres").cursor() as cr:
+        cr._cnx.autocommit = True
+        cr.execute(f'DROP DATABASE IF EXISTS "{database}"')
+        cr.execute(f'CREATE DATABASE "{database}" TEMPLATE "{TEMPLATE}"')
+    registry = Registry(database)
+    with registry.cursor() as cr:
+        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {"tracking_disable": True})
+        populate(env, size)
+        cr.commit()
+        results = measure_builds(env)
+        results |= measure_baselines(env, size)
+        token = env["calendar.feed"]._get_token()
+        cr.commit()
+    Registry.delete(database)
+    results |= measure_http(config, database, token)
+    return results
+
+
+def print_table(rows):
+    ms = lambda seconds: f"{seconds * 1000:,.1f}"  # noqa: E731
+    print(f"\nMachine: {platform.processor() or platform.machine()}, {platform.python_implementation()} "
+          f"{platform.python_version()}, {os.cpu_count()} cores\n")  # fmt: skip
+    print(
+        "| bookings | published | ICS size | cold rebuild | rebuild after 1 change | peak memory of rebuild "
+        "| warm ICS GET | 304 | room feed GET | naive icalendar | string floor | Odoo export |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for size, r in rows:
+        export = ms(r["odoo_export"]) + " ms" if "odoo_export" in r else "not run"
+        print(f"| {size:,} | {r['events']:,} | {r['ics_bytes'] / 1e6:.2f} MB | {ms(r['cold'])} ms "
+              f"| {ms(r['one_change'])} ms | {r['peak_memory'] / 1e6:.1f} MB "
+              f"| {ms(r['warm_get'])} ms ({r['get_bytes'] / 1e6:.2f} MB) | {ms(r['not_modified'])} ms "
+              f"| {ms(r['room_get'])} ms | {ms(r['naive'])} ms | {ms(r['floor'])} ms | {export} |")  # fmt: skip
+    print(
+        "\n| bookings | naive / warm GET (≥ 20) | warm GET / 304 (≥ 3) | naive / rebuild after 1 change (≥ 10) "
+        "| naive / cold rebuild (≥ 2) | Odoo export / cold rebuild (≥ 10) | cold rebuild / floor "
+        "| peak memory / ICS size (≤ 3) |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for size, r in rows:
+        export = f"{r['odoo_export'] / r['cold']:.1f}" if "odoo_export" in r else "not run"
+        print(f"| {size:,} | {r['naive'] / r['warm_get']:.1f} | {r['warm_get'] / r['not_modified']:.1f} "
+              f"| {r['naive'] / r['one_change']:.1f} | {r['naive'] / r['cold']:.2f} | {export} "
+              f"| {r['cold'] / r['floor']:.1f} | {r['peak_memory'] / r['ics_bytes']:.1f} |")  # fmt: skip
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000,100000", help="comma-separated booking counts")
+    sizes = [int(size) for size in parser.parse_args().sizes.split(",")]
+
+    import odoo.tools.config  # noqa: PLC0415
+
+    with tempfile.TemporaryDirectory(prefix="ext-cal-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        tmp.chmod(0o755)  # the cluster may belong to the postgres user
+        with PostgresCluster(tmp / "postgres") as cluster:
+            config = write_odoo_config(tmp / "odoo.conf", cluster, tmp / "filestore")
+            print(f"Installing {MODULE} in a template database...", flush=True)
+            install_module(config, TEMPLATE)
+            odoo.tools.config.parse_config(["-c", str(config)])
+            rows = []
+            for size in sizes:
+                print(f"Measuring {size:,} bookings...", flush=True)
+                rows.append((size, bench_size(config, size)))
+            print_table(rows)
+
+
+if __name__ == "__main__":
+    main()
