@@ -11,29 +11,44 @@ needed, and no client can shift an event by guessing a zone. The calendar's
 zone is still given as ``X-WR-TIMEZONE`` so clients display it sensibly.
 """
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from icalendar.parser import Contentline, Parameters
-from icalendar.prop import vCalAddress, vDDDTypes, vDuration, vInt, vText
+from icalendar.prop import vCalAddress, vDuration, vText
 
 from .records import CANCELLED, CONFIRMED, TENTATIVE, FeedEvent
 
-CRLF = b"\r\n"
+CRLF = "\r\n"
+MAX_LINE_OCTETS = 75
 
 ICS_STATUS = {CONFIRMED: "CONFIRMED", TENTATIVE: "TENTATIVE", CANCELLED: "CANCELLED"}
 
 DEFAULT_PRODID = "-//external_calendar_api//Odoo room bookings//EN"
 
 
-def _line(name, value, **params):
-    return Contentline.from_parts(name, Parameters(params), value).to_ical() + CRLF
+def _line(name: str, value: str) -> str:
+    """A content line; most are short, so icalendar folds only those that are not."""
+    line = f"{name}:{value}"
+    # A UTF-8 character is at most 4 octets: only longer lines can need folding.
+    if len(line) * 4 > MAX_LINE_OCTETS and len(line.encode()) > MAX_LINE_OCTETS:
+        line = Contentline(line).to_ical().decode()
+    return line + CRLF
+
+
+def _text(name, text):
+    """A TEXT property, escaped by icalendar."""
+    return _line(name, vText(text).to_ical().decode())
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 def _moment(name, value):
     """DTSTART/DTEND: a UTC datetime, or a date for all-day bookings."""
-    prop = vDDDTypes(value)
-    params = {"VALUE": "DATE"} if prop.params.get("VALUE") == "DATE" else {}
-    return _line(name, prop, **params)
+    if isinstance(value, datetime):
+        return _line(name, _utc(value))
+    return _line(f"{name};VALUE=DATE", value.strftime("%Y%m%d"))
 
 
 def render_vevent(event: FeedEvent) -> bytes:
@@ -43,66 +58,73 @@ def render_vevent(event: FeedEvent) -> bytes:
     DTSTAMP is the booking's last change, so a cached block stays valid and
     two builds of an unchanged feed are byte-identical.
     """
+    changed = _utc(event.updated)
     parts = [
-        b"BEGIN:VEVENT" + CRLF,
-        _line("UID", vText(event.uid)),
-        _line("DTSTAMP", vDDDTypes(event.updated)),
-        _line("CREATED", vDDDTypes(event.created)),
-        _line("LAST-MODIFIED", vDDDTypes(event.updated)),
-        _line("SEQUENCE", vInt(event.sequence)),
+        "BEGIN:VEVENT" + CRLF,
+        _text("UID", event.uid),
+        _line("DTSTAMP", changed),
+        _line("CREATED", _utc(event.created)),
+        _line("LAST-MODIFIED", changed),
+        _line("SEQUENCE", str(event.sequence)),
         _moment("DTSTART", event.start),
     ]
     # RFC 5545 wants DTEND after DTSTART; without one, an event ends as it starts.
     if event.end > event.start:
         parts.append(_moment("DTEND", event.end))
-    parts.append(_line("SUMMARY", vText(event.public_title)))
+    parts.append(_text("SUMMARY", event.public_title))
     if event.organizer_email:
         # The calendar's own contact, chosen by the admin: iTIP's PUBLISH wants one.
-        params = {"CN": event.organizer_name} if event.organizer_name else {}
-        parts.append(_line("ORGANIZER", vCalAddress(f"mailto:{event.organizer_email}"), **params))
+        params = Parameters({"CN": event.organizer_name} if event.organizer_name else {})
+        address = vCalAddress(f"mailto:{event.organizer_email}")
+        parts.append(Contentline.from_parts("ORGANIZER", params, address).to_ical().decode() + CRLF)
     if event.location:
-        parts.append(_line("LOCATION", vText(event.location)))
+        parts.append(_text("LOCATION", event.location))
     if event.public_description:
-        parts.append(_line("DESCRIPTION", vText(event.public_description)))
+        parts.append(_text("DESCRIPTION", event.public_description))
     parts += [
-        _line("STATUS", vText(ICS_STATUS[event.status])),
-        _line("CLASS", vText("PRIVATE" if event.private else "PUBLIC")),
-        _line("TRANSP", vText("OPAQUE" if event.busy else "TRANSPARENT")),
-        b"END:VEVENT" + CRLF,
+        _line("STATUS", ICS_STATUS[event.status]),
+        _line("CLASS", "PRIVATE" if event.private else "PUBLIC"),
+        _line("TRANSP", "OPAQUE" if event.busy else "TRANSPARENT"),
+        "END:VEVENT" + CRLF,
     ]
-    return b"".join(parts)
+    return "".join(parts).encode()
 
 
-def render_calendar(
-    vevent_blocks,
+def calendar_envelope(
     *,
     name,
     timezone,
     description="",
     refresh_interval=timedelta(hours=1),
     prodid=DEFAULT_PRODID,
-) -> bytes:
-    """Wrap VEVENT blocks (bytes from :func:`render_vevent`) in a VCALENDAR.
+) -> tuple[bytes, bytes]:
+    """The bytes before and after the VEVENT blocks of a calendar.
 
     Name, description and refresh interval are each given in the standard
     RFC 7986 form and in the X-WR-/X-PUBLISHED-TTL form older clients
     (Outlook, Apple) read.
     """
-    interval = vDuration(refresh_interval)
-    header = [
-        b"BEGIN:VCALENDAR" + CRLF,
-        _line("VERSION", vText("2.0")),
-        _line("PRODID", vText(prodid)),
-        _line("CALSCALE", vText("GREGORIAN")),
-        _line("METHOD", vText("PUBLISH")),
-        _line("NAME", vText(name)),
-        _line("X-WR-CALNAME", vText(name)),
+    interval = vDuration(refresh_interval).to_ical().decode()
+    head = [
+        "BEGIN:VCALENDAR" + CRLF,
+        _line("VERSION", "2.0"),
+        _text("PRODID", prodid),
+        _line("CALSCALE", "GREGORIAN"),
+        _line("METHOD", "PUBLISH"),
+        _text("NAME", name),
+        _text("X-WR-CALNAME", name),
     ]
     if description:
-        header += [_line("DESCRIPTION", vText(description)), _line("X-WR-CALDESC", vText(description))]
-    header += [
-        _line("X-WR-TIMEZONE", vText(timezone)),
-        _line("REFRESH-INTERVAL", interval, VALUE="DURATION"),
+        head += [_text("DESCRIPTION", description), _text("X-WR-CALDESC", description)]
+    head += [
+        _text("X-WR-TIMEZONE", timezone),
+        _line("REFRESH-INTERVAL;VALUE=DURATION", interval),
         _line("X-PUBLISHED-TTL", interval),
     ]
-    return b"".join([*header, *vevent_blocks, b"END:VCALENDAR" + CRLF])
+    return "".join(head).encode(), ("END:VCALENDAR" + CRLF).encode()
+
+
+def render_calendar(vevent_blocks, **properties) -> bytes:
+    """A VCALENDAR of VEVENT blocks (bytes from :func:`render_vevent`); see :func:`calendar_envelope`."""
+    head, tail = calendar_envelope(**properties)
+    return b"".join([head, *vevent_blocks, tail])

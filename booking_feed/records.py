@@ -79,10 +79,10 @@ class FeedEvent:
 
     def to_dict(self) -> dict:
         """JSON-ready form, so a published event can be stored and rendered again."""
-        values = asdict(self)
+        values = {name: getattr(self, name) for name in _FIELD_NAMES}
         for name in ("start", "end", "created", "updated"):
             values[name] = values[name].isoformat()
-        values["rooms"] = list(values["rooms"])
+        values["rooms"] = [asdict(room) for room in self.rooms]
         return values
 
     @classmethod
@@ -112,6 +112,7 @@ class FeedEvent:
         )
 
 
+_FIELD_NAMES = tuple(field.name for field in fields(FeedEvent))
 #: Fields that describe a change rather than the booking itself.
 _BOOKKEEPING = {"sequence", "created", "updated"}
 
