@@ -132,8 +132,10 @@ def measure_baselines(env, size):
     Feed = env["calendar.feed"]
     settings = Feed._get_settings()
     window = Feed._window(settings)
-    events = env["calendar.event"]._get_published_bookings(window, settings)
-    feed_events = events._to_feed_events(settings)
+    feed_events = [
+        event for batch in env["calendar.event"]._read_feed_events(window, settings) for event in batch
+    ]
+    events = env["calendar.event"].browse([event.id for event in feed_events])
     results = {
         "naive": timed(lambda: naive_icalendar(feed_events, "Rooms"))[0],
         "floor": timed(lambda: string_writer(feed_events, "Rooms"))[0],

@@ -5,8 +5,15 @@ This package has no Odoo import: the addon turns bookings into
 else (tests, benchmarks, other tools) can do the same.
 """
 
-from .ics import render_calendar, render_vevent
-from .json_feed import assemble_document, document_head, dump_event, event_to_json, render_document
+from .ics import calendar_envelope, render_calendar, render_vevent
+from .json_feed import (
+    assemble_document,
+    document_envelope,
+    document_head,
+    dump_event,
+    event_to_json,
+    render_document,
+)
 from .records import BUSY_TITLE, CANCELLED, CONFIRMED, STATUSES, TENTATIVE, FeedEvent, FeedRoom, fingerprint
 
 __all__ = [
@@ -18,6 +25,8 @@ __all__ = [
     "FeedEvent",
     "FeedRoom",
     "assemble_document",
+    "calendar_envelope",
+    "document_envelope",
     "document_head",
     "dump_event",
     "event_to_json",

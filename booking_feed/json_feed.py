@@ -72,11 +72,17 @@ def document_head(*, timezone, updated_at, window_start, window_end, **extra) ->
     }
 
 
-def assemble_document(event_objects, head: dict) -> bytes:
-    """A JSON response: ``head``'s fields, then ``events`` from :func:`dump_event` texts, in order."""
+def document_envelope(head: dict) -> tuple[str, str]:
+    """The text before and after the comma-separated events of a JSON response."""
     opening = json.dumps(head, ensure_ascii=False, separators=(",", ":"))[:-1]
     separator = "," if head else ""
-    return f'{opening}{separator}"events":[{",".join(event_objects)}]}}'.encode()
+    return f'{opening}{separator}"events":[', "]}"
+
+
+def assemble_document(event_objects, head: dict) -> bytes:
+    """A JSON response: ``head``'s fields, then ``events`` from :func:`dump_event` texts, in order."""
+    opening, closing = document_envelope(head)
+    return f"{opening}{','.join(event_objects)}{closing}".encode()
 
 
 def render_document(events, *, timezone, **head) -> bytes:

@@ -1,6 +1,7 @@
 import json
 
 from werkzeug.exceptions import NotFound
+from werkzeug.http import is_resource_modified
 
 from odoo import http
 from odoo.http import request
@@ -59,6 +60,8 @@ class PublicCalendarController(http.Controller):
             return self._bad_request(str(error))
         if unknown := feed._check_room_codes(query.room_codes):
             return self._bad_request(f"room: no published room with code {', '.join(unknown)}")
+        if not query.is_filtered:
+            return self._stored_response(feed, "ics", ICS_CONTENT_TYPE)
         body, etag = feed._get_ics(query)
         return self._conditional_response(body, ICS_CONTENT_TYPE, etag, feed.last_modified)
 
@@ -67,8 +70,7 @@ class PublicCalendarController(http.Controller):
         feed = self._get_authorized_feed()
         params = self._json_params(EVENTS_PARAMETERS)
         if params == {}:
-            body, etag = feed._get_json()
-            return self._conditional_response(body, JSON_CONTENT_TYPE, etag, feed.last_modified)
+            return self._stored_response(feed, "json", JSON_CONTENT_TYPE)
         return self._json_answer(feed, feed._answer_events, params)
 
     @feed_route(f"{FEED_PATH}/rooms.json", cors="*")
@@ -135,6 +137,14 @@ class PublicCalendarController(http.Controller):
     def _bearer_token():
         scheme, _, credentials = request.httprequest.headers.get("Authorization", "").partition(" ")
         return credentials.strip() if scheme.lower() == "bearer" else None
+
+    def _stored_response(self, feed, feed_format, content_type):
+        """The stored feed, or a 304 decided from its validators before the body is read."""
+        etag = feed[f"{feed_format}_etag"]
+        if not is_resource_modified(request.httprequest.environ, etag=etag, last_modified=feed.last_modified):
+            return self._conditional_response(b"", content_type, etag, feed.last_modified)
+        body = feed[f"{feed_format}_body"].encode()
+        return self._conditional_response(body, content_type, etag, feed.last_modified)
 
     @staticmethod
     def _conditional_response(body, content_type, etag, last_modified):

@@ -4,5 +4,6 @@ from . import (
     calendar_feed_change,
     calendar_feed_entry,
     calendar_room,
+    ir_config_parameter,
     res_config_settings,
 )

@@ -82,95 +82,124 @@ class CalendarEvent(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         events = super().create(vals_list)
-        if events.room_ids:
-            self.env["calendar.feed.change"]._record_change()
+        self.env["calendar.feed.change"]._record_change(events.filtered("room_ids").ids)
         return events
 
     def write(self, vals):
-        was_booking = bool(self.room_ids)
+        bookings_before = self.filtered("room_ids")
         result = super().write(vals)
-        if was_booking or self.room_ids:
-            self.env["calendar.feed.change"]._record_change()
+        self.env["calendar.feed.change"]._record_change((bookings_before | self.filtered("room_ids")).ids)
         return result
 
     def unlink(self):
-        if self.room_ids:
-            self.env["calendar.feed.change"]._record_change()
+        self.env["calendar.feed.change"]._record_change(self.filtered("room_ids").ids)
         return super().unlink()
 
     # -- publication ---------------------------------------------------------
 
     @api.model
-    def _get_published_bookings(self, window, settings):
-        """Bookings of published rooms overlapping ``window``, ordered by start.
+    def _read_feed_events(self, window, settings, event_ids=None, batch_size=2000):
+        """Published bookings overlapping ``window`` as batches of FeedEvent records.
 
-        Timed events are compared in UTC; all-day events by their local dates
-        (Odoo stores their last day inclusively).
+        Read with one SQL query per batch (keyset on id), so a feed of 100k
+        bookings never holds 100k ORM records. A booking is published when it
+        is active, has a published status and books a published room; timed
+        bookings are compared in UTC, all-day ones by their local dates (Odoo
+        stores their last day inclusively). ``event_ids`` restricts the read.
         """
+        rooms = self.env["calendar.room"].sudo().search([("is_published", "=", True)])
+        if not rooms:
+            return
+        published_rooms = {
+            "feed_rooms": {room.id: room._to_feed_room() for room in rooms},
+            "order": {room_id: index for index, room_id in enumerate(rooms.ids)},
+            "colors": {room.id: room.color for room in rooms},
+        }
+        default_privacy = self.env["res.users"].sudo()._default_user_calendar_default_privacy() or "public"
+        database_uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid")
         statuses = ["confirmed", "tentative"] if settings["publish_tentative"] else ["confirmed"]
-        naive = {"start": window.start.replace(tzinfo=None), "end": window.end.replace(tzinfo=None)}
-        domain = [
-            ("room_ids.is_published", "=", True),
-            ("booking_status", "in", statuses),
-            "|",
-            "&", "&", ("allday", "=", False), ("start", "<", naive["end"]), ("stop", ">", naive["start"]),
-            "&", "&", ("allday", "=", True), ("start_date", "<=", window.last_day),
-            ("stop_date", ">=", window.first_day),
-        ]  # fmt: skip
-        return self.search(domain, order="start, id")
+        params = {
+            "rooms": rooms.ids, "statuses": statuses, "privacy": default_privacy,
+            "start": window.start.replace(tzinfo=None), "end": window.end.replace(tzinfo=None),
+            "first_day": window.first_day, "last_day": window.last_day,
+            "ids": list(event_ids) if event_ids is not None else None, "batch": batch_size, "after": 0,
+        }  # fmt: skip
+        while True:
+            self.env.cr.execute(_PUBLISHED_BOOKINGS_QUERY, params)
+            rows = self.env.cr.dictfetchall()
+            if not rows:
+                return
+            yield [self._row_to_feed_event(row, settings, published_rooms, database_uuid) for row in rows]
+            params["after"] = rows[-1]["id"]
 
-    def _get_feed_uid(self, database_uuid):
-        """A UID that never changes for this booking and is unique across databases."""
-        self.ensure_one()
-        return f"calendar-event-{self.id}-{database_uuid}@odoo"
+    @api.model
+    def _row_to_feed_event(self, row, settings, published_rooms, database_uuid):
+        """One row of the published-bookings query as the plain record the feeds render."""
+        feed_rooms, room_order = published_rooms["feed_rooms"], published_rooms["order"]
+        if row["allday"]:
+            start, end = row["start_date"], row["stop_date"] + timedelta(days=1)
+        else:
+            start, end = row["start"].replace(tzinfo=UTC), row["stop"].replace(tzinfo=UTC)
+        room_ids = sorted((rid for rid in row["room_ids"] if rid in feed_rooms), key=room_order.__getitem__)
+        colors = [*(row["tag_colors"] or []), *(published_rooms["colors"][rid] for rid in room_ids)]
+        description = settings["publish_description"] and self._html_to_feed_text(row["description"])
+        return FeedEvent(
+            id=row["id"],
+            uid=f"calendar-event-{row['id']}-{database_uuid}@odoo",
+            title=row["name"],
+            start=start,
+            end=end,
+            all_day=row["allday"],
+            created=row["create_date"].replace(tzinfo=UTC),
+            updated=row["write_date"].replace(tzinfo=UTC),
+            status=row["booking_status"],
+            rooms=tuple(feed_rooms[rid] for rid in room_ids),
+            description=description or "",
+            private=row["privacy"] in HIDDEN_PRIVACIES,
+            busy=row["show_as"] == "busy",
+            color=next((ODOO_COLORS[i] for i in colors if 0 < (i or 0) < len(ODOO_COLORS)), ""),
+            is_recurring_series=bool(row["is_series_base"]),
+            is_part_of_recurring_series=row["recurrence_id"] is not None,
+            organizer_name=settings["organizer_name"],
+            organizer_email=settings["organizer_email"],
+        )
 
-    def _get_feed_description(self):
-        """The description as published text, without contact links.
+    @staticmethod
+    def _html_to_feed_text(description):
+        """A description as published text, without contact links.
 
         Odoo writes the organizer's and attendees' contact details into
         descriptions as mailto:/tel: links; those never leave Odoo.
         """
-        self.ensure_one()
-        if is_html_empty(self.description):
+        if is_html_empty(description):
             return ""
-        tree = lxml_html.fragment_fromstring(str(self.description), create_parent="div")
+        tree = lxml_html.fragment_fromstring(str(description), create_parent="div")
         for link in tree.xpath("//a[starts-with(@href, 'mailto:') or starts-with(@href, 'tel:')]"):
             link.drop_tree()
         return html2plaintext(lxml_html.tostring(tree, encoding="unicode"), include_references=False).strip()
 
-    def _get_feed_color(self):
-        indexes = [tag.color for tag in self.categ_ids] + [room.color for room in self.room_ids]
-        return next((ODOO_COLORS[i] for i in indexes if 0 < (i or 0) < len(ODOO_COLORS)), "")
 
-    def _to_feed_events(self, settings):
-        """Plain records of these bookings, with only what the admin publishes."""
-        database_uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid")
-        feed_events = []
-        for event in self:
-            if event.allday:
-                start, end = event.start_date, event.stop_date + timedelta(days=1)
-            else:
-                start, end = event.start.replace(tzinfo=UTC), event.stop.replace(tzinfo=UTC)
-            feed_events.append(
-                FeedEvent(
-                    id=event.id,
-                    uid=event._get_feed_uid(database_uuid),
-                    title=event.name,
-                    start=start,
-                    end=end,
-                    all_day=event.allday,
-                    created=event.create_date.replace(tzinfo=UTC),
-                    updated=event.write_date.replace(tzinfo=UTC),
-                    status=event.booking_status,
-                    rooms=tuple(room._to_feed_room() for room in event.room_ids if room.is_published),
-                    description=event._get_feed_description() if settings["publish_description"] else "",
-                    private=event.effective_privacy in HIDDEN_PRIVACIES,
-                    busy=event.show_as == "busy",
-                    color=event._get_feed_color(),
-                    is_recurring_series=event.recurrence_id.base_event_id == event,
-                    is_part_of_recurring_series=bool(event.recurrence_id),
-                    organizer_name=settings["organizer_name"],
-                    organizer_email=settings["organizer_email"],
-                )
-            )
-        return feed_events
+_PUBLISHED_BOOKINGS_QUERY = """
+    SELECT e.id, e.name, e.start, e.stop, e.start_date, e.stop_date, e.allday, e.booking_status,
+           e.create_date, e.write_date, e.show_as, e.description, e.recurrence_id,
+           COALESCE(e.privacy, settings.calendar_default_privacy, %(privacy)s) AS privacy,
+           recurrence.base_event_id = e.id AS is_series_base,
+           ARRAY(SELECT rel.room_id FROM calendar_event_calendar_room_rel rel
+                  WHERE rel.event_id = e.id) AS room_ids,
+           ARRAY(SELECT tag.color FROM meeting_category_rel tags
+                   JOIN calendar_event_type tag ON tag.id = tags.type_id
+                  WHERE tags.event_id = e.id ORDER BY tag.id) AS tag_colors
+      FROM calendar_event e
+      LEFT JOIN calendar_recurrence recurrence ON recurrence.id = e.recurrence_id
+      LEFT JOIN res_users_settings settings ON settings.user_id = e.user_id
+     WHERE e.active
+       AND e.booking_status = ANY(%(statuses)s)
+       AND e.id > %(after)s
+       AND (%(ids)s::int[] IS NULL OR e.id = ANY(%(ids)s::int[]))
+       AND EXISTS (SELECT 1 FROM calendar_event_calendar_room_rel rel
+                    WHERE rel.event_id = e.id AND rel.room_id = ANY(%(rooms)s))
+       AND ((NOT e.allday AND e.start < %(end)s AND e.stop > %(start)s)
+            OR (e.allday AND e.start_date <= %(last_day)s AND e.stop_date >= %(first_day)s))
+     ORDER BY e.id
+     LIMIT %(batch)s
+"""

@@ -13,7 +13,16 @@ from psycopg2 import errors
 from odoo import api, fields, models
 from odoo.tools import split_every
 
-from ..booking_feed import CANCELLED, assemble_document, document_head, fingerprint, render_calendar
+from ..booking_feed import (
+    CANCELLED,
+    FeedEvent,
+    assemble_document,
+    calendar_envelope,
+    document_envelope,
+    document_head,
+    fingerprint,
+    render_calendar,
+)
 from ..booking_feed.query import QueryError, parse_feed_query
 from ..booking_feed.sync import Cursor, encode_sync_token, filter_signature, parse_paging
 from ..booking_feed.window import local_today, publication_window
@@ -52,8 +61,9 @@ class CalendarFeed(models.Model):
     _name = "calendar.feed"
     _description = "External Calendar Feed"
 
-    ics_body = fields.Text("ICS", readonly=True)
-    json_body = fields.Text("JSON", readonly=True)
+    # Bodies are read only to be sent: never prefetched with the validators.
+    ics_body = fields.Text("ICS", readonly=True, prefetch=False)
+    json_body = fields.Text("JSON", readonly=True, prefetch=False)
     ics_etag = fields.Char(readonly=True)
     json_etag = fields.Char(readonly=True)
     built_at = fields.Datetime("Last Built", readonly=True)
@@ -72,7 +82,6 @@ class CalendarFeed(models.Model):
     )
     event_count = fields.Integer("Published Events", readonly=True)
     ics_size = fields.Integer("ICS Size (bytes)", readonly=True)
-    journal_size = fields.Integer(readonly=True, help="Rows of the change journal seen by the last build.")
     last_error = fields.Text(readonly=True)
     last_error_at = fields.Datetime(readonly=True)
 
@@ -164,26 +173,21 @@ class CalendarFeed(models.Model):
         feed = self.sudo().search([], limit=1)
         return feed or self.sudo().create({})
 
-    @api.model
-    def _journal_size(self):
-        self.env.cr.execute("SELECT COUNT(*) FROM calendar_feed_change")
-        return self.env.cr.fetchone()[0]
-
     def _is_stale(self, now=None):
         """A change was journaled since the last build, or the calendar's day changed."""
         self.ensure_one()
         if not self.built_at:
             return True
         today = local_today(now or datetime.now(UTC), self._get_settings()["timezone"])
-        return self.journal_size != self._journal_size() or self.built_for_day != today
+        return self.built_for_day != today or self.env["calendar.feed.change"]._has_changes()
 
     @api.model
     def _window(self, settings, now=None):
         now = now or datetime.now(UTC)
         return publication_window(now, settings["timezone"], settings["past_days"], settings["future_days"])
 
-    def _sync_entries(self, settings, window, now):
-        """Bring the feed entries in line with the bookings published now.
+    def _sync_entries(self, settings, window, now, event_ids=None):
+        """Bring the entries in line with the published bookings (only ``event_ids`` if given).
 
         New bookings get an entry; changed ones a higher SEQUENCE; bookings
         that left the feed become CANCELLED tombstones, kept for the
@@ -191,13 +195,12 @@ class CalendarFeed(models.Model):
         (A booking that merely ended before the window is a tombstone too,
         for sync clients; the ICS feed does not show it, being outside the
         window.) Every entry this build touches gets one new change stamp.
+        Bookings are read and entries written in batches, in SQL.
         """
         Entry = self.env["calendar.feed.entry"].sudo()
         timezone = settings["timezone"]
         zone = ZoneInfo(timezone)
-        events = self.env["calendar.event"].sudo()._get_published_bookings(window, settings)
-        entries = {entry.event_id: entry for entry in Entry.search([])}
-        now_naive = now.replace(tzinfo=None, microsecond=0)
+        now = now.replace(microsecond=0)
         stamp = []  # taken on the first change only
 
         def change_stamp():
@@ -205,72 +208,58 @@ class CalendarFeed(models.Model):
                 stamp.append(Entry._next_change_stamp())
             return stamp[0]
 
-        def next_change_time(last):
+        def after(last_change):
             """Now, but strictly after the last change: LAST-MODIFIED never goes back."""
-            return max(now.replace(microsecond=0), last.updated + timedelta(seconds=1))
+            return max(now, last_change.replace(tzinfo=UTC) + timedelta(seconds=1))
 
         def bounds(event):
             if event.all_day:
                 return tuple(datetime.combine(day, time.min, tzinfo=zone) for day in (event.start, event.end))
             return event.start, event.end
 
-        new_values, published_ids = [], set()
-        for event in events._to_feed_events(settings):
-            published_ids.add(event.id)
-            key = fingerprint(event, timezone)
-            entry = entries.get(event.id)
-            if entry is None:
-                new_values.append(
-                    Entry._prepare_values(event, key, bounds(event), zone, change_stamp=change_stamp())
-                )
-            elif entry.fingerprint != key or entry.removed_at:
-                last = entry._get_feed_event()
-                changed = replace(event, sequence=last.sequence + 1, updated=next_change_time(last))
-                entry.write(
-                    Entry._prepare_values(changed, key, bounds(changed), zone, change_stamp=change_stamp())
-                )
-        Entry.create(new_values)
+        published_ids = []
+        for batch in self.env["calendar.event"].sudo()._read_feed_events(window, settings, event_ids):
+            states = Entry._get_states([event.id for event in batch])
+            changes = []
+            for event in batch:
+                published_ids.append(event.id)
+                key = fingerprint(event, timezone)
+                state = states.get(event.id)
+                if state is None:
+                    changes.append(
+                        Entry._prepare_values(event, key, bounds(event), zone, change_stamp=change_stamp())
+                    )
+                elif state[0] != key or state[3]:
+                    _key, sequence, modified_at, _removed_at = state
+                    changed = replace(event, sequence=sequence + 1, updated=after(modified_at))
+                    changes.append(
+                        Entry._prepare_values(
+                            changed, key, bounds(changed), zone, change_stamp=change_stamp()
+                        )
+                    )
+            Entry._upsert(changes)
 
-        expiry = now_naive - timedelta(days=settings["retention_days"])
-        for event_id, entry in entries.items():
-            if event_id in published_ids:
-                continue
-            if entry.removed_at and entry.removed_at <= expiry:
-                # Sync tokens from before this tombstone can no longer see it go.
-                self.sync_floor = max(self.sync_floor, entry.change_stamp)
-                entry.unlink()
-            elif not entry.removed_at:
-                last = entry._get_feed_event()
-                gone = replace(
-                    last, status=CANCELLED, sequence=last.sequence + 1, updated=next_change_time(last)
+        tombstones = []
+        for key, record in Entry._get_departed(published_ids, among=event_ids):
+            last = FeedEvent.from_dict(json.loads(record))
+            gone = replace(last, status=CANCELLED, sequence=last.sequence + 1, updated=after(last.updated))
+            removed_at = now.replace(tzinfo=None)
+            tombstones.append(
+                Entry._prepare_values(
+                    gone, key, bounds(gone), zone, removed_at=removed_at, change_stamp=change_stamp()
                 )
-                values = Entry._prepare_values(
-                    gone,
-                    entry.fingerprint,
-                    bounds(gone),
-                    zone,
-                    removed_at=now_naive,
-                    change_stamp=change_stamp(),
-                )
-                entry.write(values)
+            )
+        Entry._upsert(tombstones)
+
+        # Sync tokens from before a forgotten tombstone could miss its deletion.
+        forgotten = Entry._prune(now.replace(tzinfo=None) - timedelta(days=settings["retention_days"]))
+        self.sync_floor = max(self.sync_floor, forgotten)
         if stamp:
             self.change_stamp = stamp[0]
 
-    @api.model
-    def _get_entries(self, start, end, room_codes=(), include_removed=True):
-        """Entries overlapping ``[start, end)`` (UTC), optionally of some rooms, by start."""
-        domain = [("stop_at", ">", start.replace(tzinfo=None)), ("start_at", "<", end.replace(tzinfo=None))]
-        if room_codes:
-            domain += ["|"] * (len(room_codes) - 1) + [
-                ("room_codes", "like", f",{code},") for code in room_codes
-            ]
-        if not include_removed:
-            domain.append(("removed_at", "=", False))
-        return self.env["calendar.feed.entry"].sudo().search(domain)
-
-    def _render_ics(self, settings, entries, name=None):
+    def _render_ics(self, settings, blocks, name=None):
         return render_calendar(
-            [entry.ics_block.encode() for entry in entries],
+            blocks,
             name=name or settings["name"],
             timezone=settings["timezone"],
             description=settings["description"],
@@ -287,45 +276,85 @@ class CalendarFeed(models.Model):
             **extra,
         )
 
-    def _render(self, settings, now):
-        """Bodies and counters of the feed as of ``now``."""
-        window = self._window(settings, now)
-        self._sync_entries(settings, window, now)
-        entries = self._get_entries(window.start, window.end)
-        live = entries.filtered(lambda entry: not entry.removed_at)
-        ics = self._render_ics(settings, entries)
-        content_key = hashlib.sha256(ics + f"{window}".encode()).hexdigest()
+    def _assemble(self, settings, window, now):
+        """Store the ICS and JSON bodies, assembled in PostgreSQL from the entries' blocks.
+
+        The bodies never pass through Python here; only their digests and
+        counters come back. Returns the values to write on the feed.
+        """
+        head, tail = calendar_envelope(
+            name=settings["name"], timezone=settings["timezone"], description=settings["description"],
+            refresh_interval=REFRESH_INTERVAL,
+        )  # fmt: skip
+        in_window = {"start": window.start.replace(tzinfo=None), "end": window.end.replace(tzinfo=None)}
+        self.env.cr.execute(
+            """
+            UPDATE calendar_feed SET ics_body = %(head)s || COALESCE((
+                   SELECT string_agg(ics_block, '' ORDER BY start_at, event_id) FROM calendar_feed_entry
+                    WHERE stop_at > %(start)s AND start_at < %(end)s), '') || %(tail)s
+             WHERE id = %(id)s
+            RETURNING left(encode(sha256(convert_to(ics_body, 'UTF8')), 'hex'), 32), octet_length(ics_body)
+            """,
+            {"head": head.decode(), "tail": tail.decode(), "id": self.id, **in_window},
+        )
+        ics_etag, ics_size = self.env.cr.fetchone()
+        content_key = hashlib.sha256(f"{ics_etag} {window}".encode()).hexdigest()
         last_modified = self.last_modified
         if content_key != self.content_key:
             # Strictly later than before, so If-Modified-Since never hides a change.
             floor = (last_modified or datetime.min) + timedelta(seconds=1)
             last_modified = max(now.replace(tzinfo=None, microsecond=0), floor)
-        head = self._json_head(settings, window.start, window.end, last_modified)
-        head |= {"nextCursor": None, "syncToken": encode_sync_token(self.change_stamp, filter_signature([]))}
-        json_bytes = assemble_document(live.mapped("json_object"), head)
+        sync_token = encode_sync_token(self.change_stamp, filter_signature([]))
+        head = self._json_head(
+            settings, window.start, window.end, last_modified, nextCursor=None, syncToken=sync_token
+        )
+        opening, closing = document_envelope(head)
+        self.env.cr.execute(
+            """
+            WITH live AS (
+                SELECT json_object, start_at, event_id FROM calendar_feed_entry
+                 WHERE removed_at IS NULL AND stop_at > %(start)s AND start_at < %(end)s)
+            UPDATE calendar_feed SET json_body = %(opening)s
+                   || COALESCE((SELECT string_agg(json_object, ',' ORDER BY start_at, event_id)
+                                  FROM live), '')
+                   || %(closing)s
+             WHERE id = %(id)s
+            RETURNING left(encode(sha256(convert_to(json_body, 'UTF8')), 'hex'), 32),
+                      (SELECT count(*) FROM live)
+            """,
+            {"opening": opening, "closing": closing, "id": self.id, **in_window},
+        )
+        json_etag, event_count = self.env.cr.fetchone()
+        self.invalidate_recordset(["ics_body", "json_body"])
         return {
-            "ics_body": ics.decode(),
-            "json_body": json_bytes.decode(),
-            "ics_etag": body_etag(ics),
-            "json_etag": body_etag(json_bytes),
-            "ics_size": len(ics),
-            "event_count": len(live),
+            "ics_etag": ics_etag,
+            "json_etag": json_etag,
+            "ics_size": ics_size,
+            "event_count": event_count,
             "content_key": content_key,
             "last_modified": last_modified,
-            "built_for_day": local_today(now, settings["timezone"]),
         }
 
-    def _rebuild(self, now=None):
+    def _rebuild(self, now=None, full=False):
         """Build the feed now; on failure keep the last good feed and log why.
 
+        Only the bookings journaled since the last build are read again,
+        unless ``full``, the day changed, or a room or setting changed.
         Returns whether the build succeeded.
         """
         self.ensure_one()
         now = now or datetime.now(UTC)
-        journal_size = self._journal_size()
         try:
             with self.env.cr.savepoint():
-                values = self._render(self._get_settings(), now)
+                settings = self._get_settings()
+                window = self._window(settings, now)
+                today = local_today(now, settings["timezone"])
+                changed_ids = self.env["calendar.feed.change"]._consume()
+                if full or not self.built_at or self.built_for_day != today:
+                    changed_ids = None
+                self.env.flush_all()
+                self._sync_entries(settings, window, now, changed_ids)
+                values = self._assemble(settings, window, now)
         except Exception as error:
             _logger.exception(
                 "External calendar feed %s: rebuild failed, serving the last good feed", self.id
@@ -336,7 +365,7 @@ class CalendarFeed(models.Model):
             {
                 **values,
                 "built_at": now.replace(tzinfo=None),
-                "journal_size": journal_size,
+                "built_for_day": today,
                 "last_error": False,
                 "last_error_at": False,
             }
@@ -373,49 +402,37 @@ class CalendarFeed(models.Model):
         # Every entry, on purpose; in batches so memory stays bounded.
         all_entries = Entry.search([])  # pylint: disable=no-search-all
         for batch in split_every(1000, all_entries.ids, Entry.browse):
+            values = []
             for entry in batch:
-                event = entry._get_feed_event()
                 bounds = (entry.start_at.replace(tzinfo=UTC), entry.stop_at.replace(tzinfo=UTC))
-                values = Entry._prepare_values(
-                    event,
-                    entry.fingerprint,
-                    bounds,
-                    zone,
-                    removed_at=entry.removed_at,
+                values.append(Entry._prepare_values(
+                    entry._get_feed_event(), entry.fingerprint, bounds, zone, removed_at=entry.removed_at,
                     change_stamp=entry.change_stamp,
-                )
-                entry.write(values)
-            batch.invalidate_recordset()
+                ))  # fmt: skip
+            Entry._upsert(values)
         self.env["calendar.feed.change"]._record_change()
 
     @api.model
     def _cron_rebuild(self):
-        self._get_singleton()._rebuild()
+        """Hourly: a full rebuild, which also catches changes made outside the ORM."""
+        feed = self._get_singleton()
+        if feed._lock_for_rebuild():
+            feed._rebuild(full=True)
 
     def _get_ics(self, query):
-        """``(body, etag)`` of the ICS feed, narrowed by ``query`` (a FeedQuery).
-
-        The full feed is the stored one; a narrowed feed is assembled from
-        the stored blocks of the entries it selects.
-        """
+        """``(body, etag)`` of the ICS feed narrowed by ``query``, from the entries' blocks."""
         self.ensure_one()
-        if not query.is_filtered:
-            return self.ics_body.encode(), self.ics_etag
         settings = self._get_settings()
         start, end = query.narrow(self._window(settings))
-        entries = (
-            self._get_entries(start, end, query.room_codes)
-            if start < end
-            else self.env["calendar.feed.entry"]
-        )
+        blocks = []
+        if start < end:
+            domain = self._match_domain(query, start, end)
+            entries = self.env["calendar.feed.entry"].sudo().search_fetch(domain, ["ics_block"])
+            blocks = [block.encode() for block in entries.mapped("ics_block")]
         rooms = self.env["calendar.room"].sudo().search([("code", "in", query.room_codes)])
         name = " - ".join([settings["name"], *rooms.mapped("name")]) if rooms else None
-        body = self._render_ics(settings, entries, name=name)
+        body = self._render_ics(settings, blocks, name=name)
         return body, body_etag(body)
-
-    def _get_json(self):
-        self.ensure_one()
-        return self.json_body.encode(), self.json_etag
 
     # -- JSON API answers: params are name -> list of values, token excluded --
 

@@ -4,10 +4,12 @@ from odoo import fields, models
 class CalendarFeedChange(models.Model):
     """Append-only journal of changes that affect the published feed.
 
-    Bookings, rooms and feed settings add a row when they change. Rows are
-    only ever inserted, so concurrent editors never contend for a shared
-    "stale" flag; the feed is stale when the journal holds rows it has not
-    seen (see ``calendar.feed._is_stale``).
+    Bookings add one row per changed booking; rooms, feed settings and
+    upgrades add a row without a booking, meaning "anything may have
+    changed". Rows are only ever inserted, so concurrent editors never
+    contend for a shared "stale" flag. The feed is stale while rows exist; a
+    build deletes the rows it can see, and rows of transactions still open
+    stay for the next request (see ``calendar.feed._rebuild``).
     """
 
     _name = "calendar.feed.change"
@@ -16,6 +18,30 @@ class CalendarFeedChange(models.Model):
     _order = "id"
 
     changed_at = fields.Datetime(required=True, readonly=True)
+    event_id = fields.Integer("Booking ID", readonly=True, help="Empty when anything may have changed.")
 
-    def _record_change(self):
-        self.env.cr.execute("INSERT INTO calendar_feed_change (changed_at) VALUES (NOW() AT TIME ZONE 'UTC')")
+    def _record_change(self, event_ids=None):
+        """Journal a change of these bookings, or of anything when ``event_ids`` is None."""
+        if event_ids is None:
+            self.env.cr.execute(
+                "INSERT INTO calendar_feed_change (changed_at) VALUES (NOW() AT TIME ZONE 'UTC')"
+            )
+        elif event_ids:
+            self.env.cr.execute(
+                "INSERT INTO calendar_feed_change (changed_at, event_id) "
+                "SELECT NOW() AT TIME ZONE 'UTC', unnest(%s::int[])",
+                [list(event_ids)],
+            )
+
+    def _consume(self):
+        """Delete the journal rows this transaction sees; return their booking ids.
+
+        ``None`` stands for "anything may have changed" (a full sync).
+        """
+        self.env.cr.execute("DELETE FROM calendar_feed_change RETURNING event_id")
+        event_ids = {row[0] for row in self.env.cr.fetchall()}
+        return None if None in event_ids else event_ids
+
+    def _has_changes(self):
+        self.env.cr.execute("SELECT EXISTS (SELECT 1 FROM calendar_feed_change)")
+        return self.env.cr.fetchone()[0]

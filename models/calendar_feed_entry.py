@@ -1,5 +1,7 @@
 import json
 
+from psycopg2.extras import execute_values
+
 from odoo import fields, models
 
 from ..booking_feed import FeedEvent, dump_event, render_vevent
@@ -33,9 +35,11 @@ class CalendarFeedEntry(models.Model):
         readonly=True, index=True, help="Stamp of the build that last changed the entry (sync tokens)."
     )
     removed_at = fields.Datetime(readonly=True, index=True, help="When the booking left the feed.")
-    record = fields.Text(readonly=True, help="The published event, as plain data.")
-    ics_block = fields.Text("VEVENT", readonly=True)
-    json_object = fields.Text("JSON", readonly=True)
+    modified_at = fields.Datetime(readonly=True, help="LAST-MODIFIED of the published event.")
+    # Large columns are read only when asked for, never prefetched with the rest.
+    record = fields.Text(readonly=True, prefetch=False, help="The published event, as plain data.")
+    ics_block = fields.Text("VEVENT", readonly=True, prefetch=False)
+    json_object = fields.Text("JSON", readonly=True, prefetch=False)
 
     _event_unique = models.Constraint("UNIQUE(event_id)", "A booking has one feed entry.")
 
@@ -52,7 +56,7 @@ class CalendarFeedEntry(models.Model):
         return FeedEvent.from_dict(json.loads(self.record))
 
     @staticmethod
-    def _prepare_values(event, event_fingerprint, bounds, zone, *, removed_at=False, change_stamp=0):
+    def _prepare_values(event, event_fingerprint, bounds, zone, *, removed_at=None, change_stamp=0):
         """Column values of the entry publishing ``event``.
 
         ``bounds`` are the event's UTC start and end, which all-day bookings
@@ -69,8 +73,64 @@ class CalendarFeedEntry(models.Model):
             "title": event.public_title,
             "status": event.status,
             "change_stamp": change_stamp,
-            "removed_at": removed_at,
+            "removed_at": removed_at or None,
+            "modified_at": event.updated.replace(tzinfo=None),
             "record": json.dumps(event.to_dict()),
             "ics_block": render_vevent(event).decode(),
             "json_object": dump_event(event, zone),
         }
+
+    # -- bulk access for builds: SQL, since a build may touch 100k entries --
+
+    def _get_states(self, event_ids):
+        """``{event_id: (fingerprint, sequence, modified_at, removed_at)}`` of these bookings' entries."""
+        self.flush_model()
+        self.env.cr.execute(
+            "SELECT event_id, fingerprint, sequence, modified_at, removed_at "
+            "FROM calendar_feed_entry WHERE event_id = ANY(%s)",
+            [list(event_ids)],
+        )
+        return {row[0]: row[1:] for row in self.env.cr.fetchall()}
+
+    def _upsert(self, values_list):
+        """Create or replace the entries of ``values_list`` (from :meth:`_prepare_values`)."""
+        if not values_list:
+            return
+        self.flush_model()
+        columns = list(values_list[0])
+        updates = ", ".join(f"{column} = EXCLUDED.{column}" for column in columns if column != "event_id")
+        execute_values(
+            self.env.cr._obj,  # psycopg2's bulk VALUES needs the raw cursor
+            f"INSERT INTO calendar_feed_entry ({', '.join(columns)}) VALUES %s "  # noqa: S608  (fixed columns)
+            f"ON CONFLICT (event_id) DO UPDATE SET {updates}",
+            [tuple(values[column] for column in columns) for values in values_list],
+            page_size=1000,
+        )
+        self.invalidate_model()
+
+    def _get_departed(self, published_ids, among=None):
+        """``(fingerprint, record)`` of live entries whose booking is no longer published.
+
+        With ``among``, only entries of those bookings are considered.
+        """
+        self.flush_model()
+        self.env.cr.execute(
+            """
+            SELECT fingerprint, record FROM calendar_feed_entry
+             WHERE removed_at IS NULL
+               AND event_id NOT IN (SELECT unnest(%(published)s::int[]))
+               AND (%(among)s::int[] IS NULL OR event_id = ANY(%(among)s::int[]))
+            """,
+            {"published": list(published_ids), "among": list(among) if among is not None else None},
+        )
+        return self.env.cr.fetchall()
+
+    def _prune(self, expiry):
+        """Forget tombstones older than ``expiry``; return the highest change stamp forgotten."""
+        self.flush_model()
+        self.env.cr.execute(
+            "DELETE FROM calendar_feed_entry WHERE removed_at <= %s RETURNING change_stamp", [expiry]
+        )
+        stamps = [row[0] for row in self.env.cr.fetchall()]
+        self.invalidate_model()
+        return max(stamps, default=0)

@@ -4,7 +4,7 @@ from odoo.exceptions import ValidationError
 from odoo.tools import single_email_re
 
 from ..booking_feed.window import MAX_DAYS
-from .calendar_feed import LARGE_FEED_BYTES, PARAM_PREFIX, TOKEN_PARAM
+from .calendar_feed import LARGE_FEED_BYTES, PARAM_PREFIX
 
 
 class ResConfigSettings(models.TransientModel):
@@ -144,22 +144,6 @@ class ResConfigSettings(models.TransientModel):
             settings.external_calendar_ics_size = feed.ics_size
             settings.external_calendar_last_error = feed.last_error
             settings.external_calendar_is_large = feed.ics_size > LARGE_FEED_BYTES
-
-    def _get_external_calendar_params(self):
-        """The stored feed settings (not the token: a new secret changes no content)."""
-        params = (
-            self.env["ir.config_parameter"]
-            .sudo()
-            .search([("key", "=like", PARAM_PREFIX + "%"), ("key", "!=", TOKEN_PARAM)])
-        )
-        return {param.key: param.value for param in params}
-
-    def set_values(self):
-        before = self._get_external_calendar_params()
-        result = super().set_values()
-        if self._get_external_calendar_params() != before:
-            self.env["calendar.feed.change"]._record_change()
-        return result
 
     def action_external_calendar_refresh(self):
         self.ensure_one()

@@ -135,9 +135,10 @@ class TestFeedContent(FeedCase, TransactionCase):
         )
         self.assertEqual(
             event["rooms"],
+            # In the order of the Rooms list (sequence, then name).
             [
-                {"id": self.sim_room.id, "code": "TSIM1", "name": "Sim Room 1", "location": "Building A"},
                 {"id": self.debriefing.id, "code": "TDEBRIEF", "name": "Debriefing", "location": ""},
+                {"id": self.sim_room.id, "code": "TSIM1", "name": "Sim Room 1", "location": "Building A"},
             ],
         )
         self.assertEqual(document["timeZone"], "Europe/Budapest")
