@@ -7,7 +7,7 @@ alone, so it can be tested and reused without Odoo.
 
 import hashlib
 import re
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 
 CONFIRMED = "confirmed"
@@ -82,7 +82,7 @@ class FeedEvent:
         values = {name: getattr(self, name) for name in _FIELD_NAMES}
         for name in ("start", "end", "created", "updated"):
             values[name] = values[name].isoformat()
-        values["rooms"] = [asdict(room) for room in self.rooms]
+        values["rooms"] = [dict(vars(room)) for room in self.rooms]
         return values
 
     @classmethod
@@ -115,6 +115,7 @@ class FeedEvent:
 _FIELD_NAMES = tuple(field.name for field in fields(FeedEvent))
 #: Fields that describe a change rather than the booking itself.
 _BOOKKEEPING = {"sequence", "created", "updated"}
+_PUBLISHED_FIELDS = tuple(name for name in _FIELD_NAMES if name not in _BOOKKEEPING)
 
 
 def fingerprint(event: FeedEvent, *context) -> str:
