@@ -22,7 +22,7 @@ class CalendarFeedEntry(models.Model):
     _log_access = False
     _order = "start_at, event_id"
 
-    event_id = fields.Integer("Booking ID", required=True, index=True, readonly=True)
+    event_id = fields.Integer("Booking ID", required=True, readonly=True)  # indexed by its UNIQUE constraint
     uid = fields.Char("UID", required=True, readonly=True)
     sequence = fields.Integer(readonly=True)
     fingerprint = fields.Char(readonly=True, help="Digest of what subscribers see of the booking.")
