@@ -53,7 +53,8 @@ def run_odoo_suite(pytest_args, report):
         with PostgresCluster(tmp / "postgres") as cluster:
             config = write_odoo_config(tmp / "odoo.conf", cluster, tmp / "filestore")
             print(f"Installing {MODULE} in a new database on a throw-away cluster...", flush=True)
-            install_module(config, TEST_DATABASE)
+            # With demo data, so the tests also prove the demo loads (Odoo only warns if it does not).
+            install_module(config, TEST_DATABASE, "--with-demo")
             return pytest(
                 "-c",
                 str(ROOT / "tests" / "pytest.ini"),

@@ -2,6 +2,7 @@ from . import (
     test_access_rights,
     test_calendar_event,
     test_calendar_room,
+    test_demo_data,
     test_feed_build,
     test_feed_content,
     test_feed_ics,

@@ -1,9 +1,10 @@
-"""Screenshots of Settings > External Calendar for the README, off and on.
+"""Screenshots for the README: Settings > External Calendar (off and on), the Calendar app.
 
 Needs ``make run`` (Odoo on localhost with the demo database) and Debian's
 ``chromium``. Logs in as admin, sets the endpoint off then on through the
-normal settings API, and saves ``docs/screenshots/settings-{off,on}.png``.
-Chromium is driven over the DevTools protocol with ``websocket-client``.
+normal settings API, and saves ``docs/screenshots/settings-{off,on}.png`` and
+``docs/screenshots/calendar-rooms.png``. Chromium is driven over the
+DevTools protocol with ``websocket-client``.
 """
 
 import base64
@@ -21,6 +22,7 @@ from serve import BASE_URL, DATABASE
 
 OUTPUT = ROOT / "docs" / "screenshots"
 SETTINGS_URL = f"{BASE_URL}/odoo/action-external_calendar_api.external_calendar_settings_action"
+CALENDAR_URL = f"{BASE_URL}/odoo/calendar"
 DEBUG_PORT = 9229
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -116,6 +118,7 @@ def main():
         for enabled, name in ((False, "settings-off.png"), (True, "settings-on.png")):
             odoo.set_endpoint(enabled)
             browser.screenshot(SETTINGS_URL, OUTPUT / name)
+        browser.screenshot(CALENDAR_URL, OUTPUT / "calendar-rooms.png")
     finally:
         browser.close()
 
