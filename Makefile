@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 VPY := $(VENV)/bin/python
 
-.PHONY: run stop test lint bench clean
+.PHONY: run stop test lint bench bench-load clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt scripts/bootstrap_venv.py
 	$(PYTHON) scripts/bootstrap_venv.py
@@ -27,6 +27,9 @@ lint: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(VPY) bench/run.py $(ARGS)
+
+bench-load: $(VENV)/.installed
+	$(VPY) bench/load.py $(ARGS)
 
 clean: stop
 	rm -rf $(VENV) build .local .cache
