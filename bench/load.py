@@ -15,7 +15,6 @@ import http.client
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
@@ -24,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "scripts"), str(ROOT)]
 
-from devenv import MODULE, PostgresCluster, install_module, odoo_command, write_odoo_config  # noqa: E402
+from devenv import MODULE, install_module, odoo_command, throwaway_odoo  # noqa: E402
 
 from bench.run import populate  # noqa: E402
 
@@ -78,6 +77,35 @@ def wait_for_server(timeout=120):
     raise RuntimeError(f"Odoo did not answer on {HOST}:{PORT}")
 
 
+def poll(config, token, args):
+    """Start Odoo with ``args.workers`` workers and let the pollers loose; return (results, seconds)."""
+    server = subprocess.Popen(
+        odoo_command(config, "-d", DATABASE, "--db-filter", f"^{DATABASE}$", "--http-port", str(PORT),
+                     "--workers", str(args.workers), "--max-cron-threads", "0", "--log-level=warn"),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        wait_for_server()
+        path = f"/w/api/v2/public_calendar.ics?token={token}"
+        warm = http.client.HTTPConnection(HOST, PORT, timeout=120)
+        warm.request("GET", path)  # the first request builds the feed
+        warm_status = warm.getresponse().status
+        assert warm_status == 200, warm_status
+        results = []
+        deadline = time.monotonic() + args.seconds
+        pollers = [Poller(path, deadline, args.max_requests, results) for _ in range(args.pollers)]
+        started = time.perf_counter()
+        for poller in pollers:
+            poller.start()
+        for poller in pollers:
+            poller.join(args.seconds + 60)
+        elapsed = time.perf_counter() - started
+    finally:
+        server.terminate()
+        server.wait()
+    return results, elapsed
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bookings", type=int, default=10_000)
@@ -93,42 +121,15 @@ def main():
     import odoo.tools.config  # noqa: PLC0415
     from odoo.modules.registry import Registry  # noqa: PLC0415
 
-    with tempfile.TemporaryDirectory(prefix="ext-cal-load-") as tmp_name:
-        tmp = Path(tmp_name)
-        tmp.chmod(0o755)  # the cluster may belong to the postgres user
-        with PostgresCluster(tmp / "postgres") as cluster:
-            config = write_odoo_config(tmp / "odoo.conf", cluster, tmp / "filestore")
-            print(f"Installing {MODULE} and creating {args.bookings:,} bookings...", flush=True)
-            install_module(config, DATABASE)
-            odoo.tools.config.parse_config(["-c", str(config)])
-            with Registry(DATABASE).cursor() as cr:
-                env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {"tracking_disable": True})
-                populate(env, args.bookings)
-                token = env["calendar.feed"]._get_token()
-            server = subprocess.Popen(
-                odoo_command(config, "-d", DATABASE, "--db-filter", f"^{DATABASE}$", "--http-port", str(PORT),
-                             "--workers", str(args.workers), "--max-cron-threads", "0", "--log-level=warn"),
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            )  # fmt: skip
-            try:
-                wait_for_server()
-                path = f"/w/api/v2/public_calendar.ics?token={token}"
-                warm = http.client.HTTPConnection(HOST, PORT, timeout=120)
-                warm.request("GET", path)  # the first request builds the feed
-                warm_status = warm.getresponse().status
-                assert warm_status == 200, warm_status
-                results = []
-                deadline = time.monotonic() + args.seconds
-                pollers = [Poller(path, deadline, args.max_requests, results) for _ in range(args.pollers)]
-                started = time.perf_counter()
-                for poller in pollers:
-                    poller.start()
-                for poller in pollers:
-                    poller.join(args.seconds + 60)
-                elapsed = time.perf_counter() - started
-            finally:
-                server.terminate()
-                server.wait()
+    with throwaway_odoo("ext-cal-load-") as config:
+        print(f"Installing {MODULE} and creating {args.bookings:,} bookings...", flush=True)
+        install_module(config, DATABASE)
+        odoo.tools.config.parse_config(["-c", str(config)])
+        with Registry(DATABASE).cursor() as cr:
+            env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {"tracking_disable": True})
+            populate(env, args.bookings)
+            token = env["calendar.feed"]._get_token()
+        results, elapsed = poll(config, token, args)
     report(args, results, elapsed)
 
 

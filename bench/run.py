@@ -23,7 +23,6 @@ import platform
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import tracemalloc
 from datetime import UTC, datetime, timedelta
@@ -32,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "scripts"), str(ROOT)]
 
-from devenv import MODULE, PostgresCluster, install_module, odoo_command, write_odoo_config  # noqa: E402
+from devenv import MODULE, install_module, odoo_command, throwaway_odoo  # noqa: E402
 
 from bench.baselines import naive_icalendar, string_writer  # noqa: E402
 
@@ -244,19 +243,15 @@ def main():
 
     import odoo.tools.config  # noqa: PLC0415
 
-    with tempfile.TemporaryDirectory(prefix="ext-cal-bench-") as tmp_name:
-        tmp = Path(tmp_name)
-        tmp.chmod(0o755)  # the cluster may belong to the postgres user
-        with PostgresCluster(tmp / "postgres") as cluster:
-            config = write_odoo_config(tmp / "odoo.conf", cluster, tmp / "filestore")
-            print(f"Installing {MODULE} in a template database...", flush=True)
-            install_module(config, TEMPLATE)
-            odoo.tools.config.parse_config(["-c", str(config)])
-            rows = []
-            for size in sizes:
-                print(f"Measuring {size:,} bookings...", flush=True)
-                rows.append((size, bench_size(config, size)))
-            print_table(rows)
+    with throwaway_odoo("ext-cal-bench-") as config:
+        print(f"Installing {MODULE} in a template database...", flush=True)
+        install_module(config, TEMPLATE)
+        odoo.tools.config.parse_config(["-c", str(config)])
+        rows = []
+        for size in sizes:
+            print(f"Measuring {size:,} bookings...", flush=True)
+            rows.append((size, bench_size(config, size)))
+        print_table(rows)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,8 @@ import pwd
 import shutil
 import subprocess
 import sys
+import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -148,6 +150,19 @@ def write_odoo_config(path, cluster, data_dir, **options):
     }
     Path(path).write_text("[options]\n" + "".join(f"{k} = {v}\n" for k, v in values.items()))
     return Path(path)
+
+
+@contextmanager
+def throwaway_odoo(prefix):
+    """A new PostgreSQL cluster in a temporary directory and an Odoo config reaching it.
+
+    Yields the config's path; the cluster is stopped and the directory removed after.
+    """
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp_name:
+        tmp = Path(tmp_name)
+        tmp.chmod(0o755)  # the cluster may belong to the postgres user
+        with PostgresCluster(tmp / "postgres") as cluster:
+            yield write_odoo_config(tmp / "odoo.conf", cluster, tmp / "filestore")
 
 
 def odoo_command(config, *args):

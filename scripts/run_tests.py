@@ -14,11 +14,9 @@ import importlib.util
 import shutil
 import subprocess
 import sys
-import tempfile
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
-from devenv import BUILD, MODULE, ROOT, PostgresCluster, install_module, write_odoo_config
+from devenv import BUILD, MODULE, ROOT, install_module, throwaway_odoo
 
 LIBRARY_TESTS = ROOT / "booking_feed" / "tests"
 REPORTS = BUILD / "test-reports"
@@ -47,26 +45,22 @@ def browser_unavailable_reason():
 
 
 def run_odoo_suite(pytest_args, report):
-    with tempfile.TemporaryDirectory(prefix="ext-cal-test-") as tmp_name:
-        tmp = Path(tmp_name)
-        tmp.chmod(0o755)  # the cluster may belong to the postgres user
-        with PostgresCluster(tmp / "postgres") as cluster:
-            config = write_odoo_config(tmp / "odoo.conf", cluster, tmp / "filestore")
-            print(f"Installing {MODULE} in a new database on a throw-away cluster...", flush=True)
-            # With demo data, so the tests also prove the demo loads (Odoo only warns if it does not).
-            install_module(config, TEST_DATABASE, "--with-demo")
-            return pytest(
-                "-c",
-                str(ROOT / "tests" / "pytest.ini"),
-                "--rootdir",
-                str(BUILD / "addons"),
-                f"--odoo-config={config}",
-                f"--odoo-database={TEST_DATABASE}",
-                "--odoo-http",
-                str(BUILD / "addons" / MODULE / "tests"),
-                *pytest_args,
-                report=report,
-            )
+    with throwaway_odoo("ext-cal-test-") as config:
+        print(f"Installing {MODULE} in a new database on a throw-away cluster...", flush=True)
+        # With demo data, so the tests also prove the demo loads (Odoo only warns if it does not).
+        install_module(config, TEST_DATABASE, "--with-demo")
+        return pytest(
+            "-c",
+            str(ROOT / "tests" / "pytest.ini"),
+            "--rootdir",
+            str(BUILD / "addons"),
+            f"--odoo-config={config}",
+            f"--odoo-database={TEST_DATABASE}",
+            "--odoo-http",
+            str(BUILD / "addons" / MODULE / "tests"),
+            *pytest_args,
+            report=report,
+        )
 
 
 def count(reports):
