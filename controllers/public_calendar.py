@@ -22,7 +22,7 @@ from ..models.calendar_feed import (
 LEARNINGSPACE_JSON_ROUTE = "/w/api/v2/public-calendar.json"
 # Private: the URL carries a secret, so shared caches must not keep it.
 CACHE_CONTROL = f"private, max-age={int(REFRESH_INTERVAL.total_seconds())}"
-ICS_PARAMETERS = {"token", "room", "from", "to"}
+NARROWING_PARAMETERS = {"room", "from", "to"}
 EVENTS_PARAMETERS = {"token", *FILTER_PARAMETERS, "limit", "cursor", "since"}
 ROOMS_PARAMETERS = {"token", "from", "to"}
 NEXT_PARAMETERS = {"token", "q", "room", "limit"}
@@ -48,20 +48,17 @@ class PublicCalendarController(http.Controller):
     @feed_route(f"{FEED_PATH}.ics")
     def public_calendar_ics(self, **_params):
         feed = self._get_authorized_feed()
-        settings = feed._get_settings()
         args = request.httprequest.args
+        # Calendar apps may add parameters of their own: only ours are read.
+        filters = {name: args.getlist(name) for name in NARROWING_PARAMETERS & set(args)}
+        if not filters:
+            return self._stored_response(feed, "ics", ICS_CONTENT_TYPE)
         try:
-            # Calendar apps may add parameters of their own: only ours are read.
-            query = parse_feed_query(
-                {name: args.getlist(name) for name in ICS_PARAMETERS & set(args)},
-                timezone=settings["timezone"],
-            )
+            query = parse_feed_query(filters, timezone=feed._get_settings()["timezone"])
         except QueryError as error:
             return self._bad_request(str(error))
         if unknown := feed._check_room_codes(query.room_codes):
             return self._bad_request(f"room: no published room with code {', '.join(unknown)}")
-        if not query.is_filtered:
-            return self._stored_response(feed, "ics", ICS_CONTENT_TYPE)
         body, etag = feed._get_ics(query)
         return self._conditional_response(body, ICS_CONTENT_TYPE, etag, feed.last_modified)
 
@@ -139,8 +136,19 @@ class PublicCalendarController(http.Controller):
         return credentials.strip() if scheme.lower() == "bearer" else None
 
     def _stored_response(self, feed, feed_format, content_type):
-        """The stored feed, or a 304 decided from its validators before the body is read."""
+        """The stored feed, or a 304 decided from its validators before the body is read.
+
+        Before the first successful build there is nothing to serve: 503 with
+        Retry-After, which calendar servers and HTTP clients retry (the cause,
+        if the build failed, is logged and shown on the settings page).
+        """
         etag = feed[f"{feed_format}_etag"]
+        if not etag:
+            return request.make_response(
+                "The calendar feed has not been built yet; try again in a minute.\n",
+                headers=[("Content-Type", "text/plain; charset=utf-8"), ("Retry-After", "60")],
+                status=503,
+            )
         if not is_resource_modified(request.httprequest.environ, etag=etag, last_modified=feed.last_modified):
             return self._conditional_response(b"", content_type, etag, feed.last_modified)
         body = feed[f"{feed_format}_body"].encode()

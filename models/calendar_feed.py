@@ -6,7 +6,7 @@ import secrets
 from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from urllib.parse import quote, urlencode
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from psycopg2 import errors
 
@@ -89,25 +89,51 @@ class CalendarFeed(models.Model):
 
     @api.model
     def _get_settings(self):
-        """The feed settings, read once per build (defaults as on the settings page)."""
+        """The feed settings (defaults as on the settings page).
+
+        Parameters can also be edited in the technical menu, where nothing
+        checks them: a value that cannot be read falls back to its default,
+        with a warning, rather than taking the feeds down.
+        """
         params = self.env["ir.config_parameter"].sudo()
 
         def get(key, default):
             return params.get_param(PARAM_PREFIX + key, default)
 
+        def get_int(key, default):
+            try:
+                return int(get(key, default))
+            except ValueError:
+                _logger.warning(
+                    "External calendar: %s%s is not a number; using %s", PARAM_PREFIX, key, default
+                )
+                return default
+
         return {
             "enabled": bool(get("enabled", False)),
-            "past_days": int(get("past_days", 0)),
-            "future_days": int(get("future_days", 7)),
-            "timezone": get("tz", False) or self._default_timezone(),
+            "past_days": get_int("past_days", 0),
+            "future_days": get_int("future_days", 7),
+            "timezone": self._get_timezone(get("tz", False)),
             "publish_tentative": bool(get("publish_tentative", False)),
             "publish_description": bool(get("publish_description", False)),
             "name": get("name", False) or self.env._("Room bookings"),
             "description": get("description", ""),
-            "retention_days": int(get("retention_days", 30)),
+            "retention_days": get_int("retention_days", 30),
             "organizer_name": get("organizer_name", ""),
             "organizer_email": get("organizer_email", ""),
         }
+
+    @api.model
+    def _get_timezone(self, name):
+        """``name`` if it is a known time zone, else the default one."""
+        if name:
+            try:
+                ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError):
+                _logger.warning("External calendar: unknown time zone %r; using the default", name)
+            else:
+                return name
+        return self._default_timezone()
 
     @api.model
     def _default_timezone(self):

@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 from odoo.tests import HttpCase, tagged
+from odoo.tools import mute_logger
 
 from ..booking_feed.conformance import check_ics
 from .common import FeedCase, at
@@ -203,3 +204,28 @@ class TestIcsHttp(FeedCase, HttpCase):
 
     def test_calendar_apps_extra_parameters_are_ignored(self):
         self.assertEqual(self.titles(self.get("&_=1700000000")), ["debrief", "sim booking"])
+
+    def test_feed_not_built_yet_answers_503_not_500(self):
+        # The first build fails (a window over 730 days, set outside the settings page).
+        self.set_feed_param("future_days", 1000)
+        for path in (f"{ICS}?token={self.token}", f"{JSON}?token={self.token}"):
+            with (
+                self.subTest(path=path),
+                mute_logger("odoo.addons.external_calendar_api.models.calendar_feed"),
+            ):
+                response = self.url_open(path)
+                self.assertEqual(response.status_code, 503)
+                self.assertEqual(response.headers["Retry-After"], "60")
+                self.assertIn("not been built yet", response.text)
+        self.assertIn("730", self.env["calendar.feed"]._get_singleton().last_error)
+        self.set_feed_param("future_days", 7)
+        self.assertEqual(self.get().status_code, 200)
+
+    def test_unreadable_parameters_fall_back_to_defaults(self):
+        self.set_feed_param("tz", "Mars/Olympus_Mons")
+        self.set_feed_param("retention_days", "a month")
+        with mute_logger("odoo.addons.external_calendar_api.models.calendar_feed"):
+            response = self.get()
+        self.assertEqual(response.status_code, 200)
+        default_zone = self.env["calendar.feed"]._default_timezone()
+        self.assertEqual(str(check_ics(response.content)["X-WR-TIMEZONE"]), default_zone)
