@@ -103,6 +103,12 @@ class PublicCalendarController(http.Controller):
 
     def _json_answer(self, feed, answer, params):
         """Call ``answer(params)`` and turn its outcome into a JSON response."""
+        if not feed.built_at:
+            response = self._json_error(
+                503, "not_built_yet", "The calendar feed has not been built yet; try again in a minute."
+            )
+            response.headers["Retry-After"] = "60"
+            return response
         try:
             if isinstance(params, QueryError):
                 raise params

@@ -8,7 +8,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from odoo.tests import HttpCase, tagged
-from odoo.tools import file_open
+from odoo.tools import file_open, mute_logger
 
 from ..booking_feed.conformance import check_ics
 from .common import FeedCase
@@ -132,6 +132,18 @@ class TestJsonApi(FeedCase, HttpCase):
         self.assertEqual([e["activity"]["title"] for e in payload["events"]], ["OSCE debrief"])
         self.assertEqual(self.get("/next.json", "NextEvents", q="no such course")["events"], [])
         self.get("/next.json", "Error", expect=400, limit=101)
+
+    def test_answers_before_the_first_build_are_503(self):
+        self.set_feed_param("future_days", 1000)  # the first build fails
+        with mute_logger("odoo.addons.external_calendar_api.models.calendar_feed"):
+            for path, params in (
+                ("/rooms.json", {}),
+                ("/next.json", {"q": "OSCE"}),
+                (".json", {"q": "OSCE"}),
+            ):
+                with self.subTest(path=path):
+                    error = self.get(path, "Error", expect=503, **params)
+                    self.assertEqual(error["error"]["code"], "not_built_yet")
 
     def test_expired_sync_token_gets_410(self):
         token = self.get(".json", "EventList", limit=10)["syncToken"]
