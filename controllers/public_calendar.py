@@ -53,6 +53,8 @@ class PublicCalendarController(http.Controller):
         filters = {name: args.getlist(name) for name in NARROWING_PARAMETERS & set(args)}
         if not filters:
             return self._stored_response(feed, "ics", ICS_CONTENT_TYPE)
+        if not feed.built_at:
+            return self._not_built_yet()
         try:
             query = parse_feed_query(filters, timezone=feed._get_settings()["timezone"])
         except QueryError as error:
@@ -150,11 +152,7 @@ class PublicCalendarController(http.Controller):
         """
         etag = feed[f"{feed_format}_etag"]
         if not etag:
-            return request.make_response(
-                "The calendar feed has not been built yet; try again in a minute.\n",
-                headers=[("Content-Type", "text/plain; charset=utf-8"), ("Retry-After", "60")],
-                status=503,
-            )
+            return self._not_built_yet()
         if not is_resource_modified(request.httprequest.environ, etag=etag, last_modified=feed.last_modified):
             return self._conditional_response(b"", content_type, etag, feed.last_modified)
         body = feed[f"{feed_format}_body"].encode()
@@ -169,6 +167,14 @@ class PublicCalendarController(http.Controller):
         response.set_etag(etag)
         response.last_modified = last_modified
         return response.make_conditional(request.httprequest)
+
+    @staticmethod
+    def _not_built_yet():
+        return request.make_response(
+            "The calendar feed has not been built yet; try again in a minute.\n",
+            headers=[("Content-Type", "text/plain; charset=utf-8"), ("Retry-After", "60")],
+            status=503,
+        )
 
     @staticmethod
     def _bad_request(reason):

@@ -208,7 +208,12 @@ class TestIcsHttp(FeedCase, HttpCase):
     def test_feed_not_built_yet_answers_503_not_500(self):
         # The first build fails (a window over 730 days, set outside the settings page).
         self.set_feed_param("future_days", 1000)
-        for path in (f"{ICS}?token={self.token}", f"{JSON}?token={self.token}"):
+        paths = (
+            f"{ICS}?token={self.token}",
+            f"{JSON}?token={self.token}",
+            f"{ICS}?token={self.token}&room=TSIM1",
+        )
+        for path in paths:
             with (
                 self.subTest(path=path),
                 mute_logger("odoo.addons.external_calendar_api.models.calendar_feed"),
