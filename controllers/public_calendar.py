@@ -27,6 +27,7 @@ EVENTS_PARAMETERS = {"token", *FILTER_PARAMETERS, "limit", "cursor", "since"}
 ROOMS_PARAMETERS = {"token", "from", "to"}
 NEXT_PARAMETERS = {"token", "q", "room", "limit"}
 OPENAPI_PATH = "/w/api/v2/openapi.yml"
+NOT_BUILT_MESSAGE = "The calendar feed has not been built yet; try again in a minute."
 
 
 def feed_route(routes, cors=None):
@@ -67,20 +68,19 @@ class PublicCalendarController(http.Controller):
     @feed_route([f"{FEED_PATH}.json", LEARNINGSPACE_JSON_ROUTE], cors="*")
     def public_calendar_json(self, **_params):
         feed = self._get_authorized_feed()
-        params = self._json_params(EVENTS_PARAMETERS)
-        if params == {}:
+        if set(request.httprequest.args) <= {"token"}:
             return self._stored_response(feed, "json", JSON_CONTENT_TYPE)
-        return self._json_answer(feed, feed._answer_events, params)
+        return self._json_answer(feed, feed._answer_events, EVENTS_PARAMETERS)
 
     @feed_route(f"{FEED_PATH}/rooms.json", cors="*")
     def public_calendar_rooms(self, **_params):
         feed = self._get_authorized_feed()
-        return self._json_answer(feed, feed._answer_room_counts, self._json_params(ROOMS_PARAMETERS))
+        return self._json_answer(feed, feed._answer_room_counts, ROOMS_PARAMETERS)
 
     @feed_route(f"{FEED_PATH}/next.json", cors="*")
     def public_calendar_next(self, **_params):
         feed = self._get_authorized_feed()
-        return self._json_answer(feed, feed._answer_next, self._json_params(NEXT_PARAMETERS))
+        return self._json_answer(feed, feed._answer_next, NEXT_PARAMETERS)
 
     @feed_route(OPENAPI_PATH, cors="*")
     def openapi_document(self, **_params):
@@ -93,28 +93,16 @@ class PublicCalendarController(http.Controller):
             headers=[("Content-Type", "application/yaml; charset=utf-8"), ("Cache-Control", CACHE_CONTROL)],
         )
 
-    @staticmethod
-    def _json_params(allowed):
-        """The query parameters but the token, or a QueryError naming unknown ones."""
+    def _json_answer(self, feed, answer, allowed):
+        """Check the parameters against ``allowed``, call ``answer`` with them, answer JSON."""
+        if not feed.built_at:
+            response = self._json_error(503, "not_built_yet", NOT_BUILT_MESSAGE)
+            response.headers["Retry-After"] = "60"
+            return response
         args = request.httprequest.args
         try:
             check_parameters(set(args), allowed)
-        except QueryError as error:
-            return error
-        return {name: args.getlist(name) for name in args if name != "token"}
-
-    def _json_answer(self, feed, answer, params):
-        """Call ``answer(params)`` and turn its outcome into a JSON response."""
-        if not feed.built_at:
-            response = self._json_error(
-                503, "not_built_yet", "The calendar feed has not been built yet; try again in a minute."
-            )
-            response.headers["Retry-After"] = "60"
-            return response
-        try:
-            if isinstance(params, QueryError):
-                raise params
-            body = answer(params)
+            body = answer({name: args.getlist(name) for name in args if name != "token"})
         except QueryError as error:
             return self._json_error(400, "bad_request", str(error))
         except SyncTokenExpired:
@@ -171,7 +159,7 @@ class PublicCalendarController(http.Controller):
     @staticmethod
     def _not_built_yet():
         return request.make_response(
-            "The calendar feed has not been built yet; try again in a minute.\n",
+            NOT_BUILT_MESSAGE + "\n",
             headers=[("Content-Type", "text/plain; charset=utf-8"), ("Retry-After", "60")],
             status=503,
         )
