@@ -146,8 +146,9 @@ class ResConfigSettings(models.TransientModel):
             settings.external_calendar_is_large = feed.ics_size > LARGE_FEED_BYTES
 
     def action_external_calendar_refresh(self):
+        """Rebuild everything now, including changes made outside the ORM."""
         self.ensure_one()
-        self.env["calendar.feed"]._get_singleton()._rebuild()
+        self.env["calendar.feed"]._get_singleton()._rebuild(full=True)
 
     def action_external_calendar_rotate_token(self):
         self.ensure_one()

@@ -65,6 +65,16 @@ class TestFeedSettings(FeedCase, TransactionCase):
         self.assertEqual(refreshed.external_calendar_event_count, self.feed.event_count)
         self.assertEqual(refreshed.external_calendar_ics_size, len(self.feed.ics_body.encode()))
 
+    def test_refresh_rebuilds_everything_even_changes_made_outside_the_orm(self):
+        self.set_feed_param("past_days", 730)  # Refresh uses today's window
+        booking = self.book(self.sim_room, at(5, 9), at(5, 10), name="OSCE")
+        self.settings().action_external_calendar_refresh()
+        self.env.flush_all()
+        self.env.cr.execute("UPDATE calendar_event SET name = 'OSCE (imported)' WHERE id = %s", [booking.id])
+        self.env.invalidate_all()
+        self.settings().action_external_calendar_refresh()
+        self.assertIn("OSCE (imported)", self.feed.ics_body)
+
     def test_toggle_is_saved_as_a_system_parameter(self):
         self.settings(external_calendar_enabled=True).execute()
         self.assertTrue(self.env["ir.config_parameter"].get_param("external_calendar_api.enabled"))
