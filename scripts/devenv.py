@@ -21,6 +21,17 @@ DB_USER = "odoo"
 PG_BIN_CANDIDATES = ["/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/16/bin", "/usr/lib/postgresql/17/bin"]
 
 
+def odoo_unavailable_reason():
+    """Why Odoo cannot be imported here (as bootstrap_venv.py recorded it), or None."""
+    import importlib.util  # noqa: PLC0415
+
+    if importlib.util.find_spec("odoo") is not None:
+        return None
+    status = ROOT / ".venv" / "odoo-status"
+    detail = status.read_text().strip() if status.exists() else "odoo is not importable"
+    return detail.removeprefix("missing: ")
+
+
 def pg_bin(tool):
     for directory in [os.environ.get("PG_BIN", ""), *PG_BIN_CANDIDATES]:
         candidate = Path(directory) / tool

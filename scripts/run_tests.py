@@ -16,7 +16,7 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 
-from devenv import BUILD, MODULE, ROOT, install_module, throwaway_odoo
+from devenv import BUILD, MODULE, ROOT, install_module, odoo_unavailable_reason, throwaway_odoo
 
 LIBRARY_TESTS = ROOT / "booking_feed" / "tests"
 REPORTS = BUILD / "test-reports"
@@ -26,14 +26,6 @@ TEST_DATABASE = "external_calendar_test"
 def pytest(*args, report):
     command = [sys.executable, "-m", "pytest", f"--junitxml={report}", *args]
     return subprocess.run(command, check=False).returncode
-
-
-def odoo_unavailable_reason():
-    if importlib.util.find_spec("odoo") is None:
-        status = ROOT / ".venv" / "odoo-status"
-        detail = status.read_text().strip() if status.exists() else "odoo is not importable"
-        return detail.removeprefix("missing: ")
-    return None
 
 
 def browser_unavailable_reason():

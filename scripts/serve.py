@@ -13,7 +13,15 @@ import sys
 import time
 import urllib.request
 
-from devenv import MODULE, ROOT, PostgresCluster, install_module, odoo_command, write_odoo_config
+from devenv import (
+    MODULE,
+    ROOT,
+    PostgresCluster,
+    install_module,
+    odoo_command,
+    odoo_unavailable_reason,
+    write_odoo_config,
+)
 
 LOCAL = ROOT / ".local"
 DATABASE = "external_calendar"
@@ -73,6 +81,12 @@ def enable_endpoint(postgres):
 
 
 def start():
+    if reason := odoo_unavailable_reason():
+        sys.exit(
+            f"Odoo 19 is not available: {reason}.\n"
+            "Provide it by running make with a python3 that can import odoo (make PYTHON=...), or set\n"
+            "ODOO_SRC to an Odoo 19 source tree, then run `make clean run`."
+        )
     LOCAL.mkdir(exist_ok=True)
     postgres = cluster().start()
     config = write_odoo_config(
