@@ -15,7 +15,6 @@ from odoo.tools import split_every
 
 from ..booking_feed import (
     CANCELLED,
-    FeedEvent,
     assemble_document,
     calendar_envelope,
     document_envelope,
@@ -266,8 +265,7 @@ class CalendarFeed(models.Model):
             Entry._upsert(changes)
 
         tombstones = []
-        for key, record in Entry._get_departed(published_ids, among=event_ids):
-            last = FeedEvent.from_dict(json.loads(record))
+        for key, last in Entry._get_departed(published_ids, among=event_ids):
             gone = replace(last, status=CANCELLED, sequence=last.sequence + 1, updated=after(last.updated))
             removed_at = now.replace(tzinfo=None)
             tombstones.append(

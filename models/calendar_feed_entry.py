@@ -53,7 +53,12 @@ class CalendarFeedEntry(models.Model):
 
     def _get_feed_event(self):
         self.ensure_one()
-        return FeedEvent.from_dict(json.loads(self.record))
+        return self._event_from_record(self.record)
+
+    @staticmethod
+    def _event_from_record(record):
+        """The published event stored in a ``record`` column."""
+        return FeedEvent.from_dict(json.loads(record))
 
     @staticmethod
     def _prepare_values(event, event_fingerprint, bounds, zone, *, removed_at=None, change_stamp=0):
@@ -109,7 +114,7 @@ class CalendarFeedEntry(models.Model):
         self.invalidate_model()
 
     def _get_departed(self, published_ids, among=None):
-        """``(fingerprint, record)`` of live entries whose booking is no longer published.
+        """``(fingerprint, published event)`` of live entries whose booking is no longer published.
 
         With ``among``, only entries of those bookings are considered.
         """
@@ -123,7 +128,7 @@ class CalendarFeedEntry(models.Model):
             """,
             {"published": list(published_ids), "among": list(among) if among is not None else None},
         )
-        return self.env.cr.fetchall()
+        return [(key, self._event_from_record(record)) for key, record in self.env.cr.fetchall()]
 
     def _prune(self, expiry):
         """Forget tombstones older than ``expiry``; return the highest change stamp forgotten."""
