@@ -12,6 +12,7 @@ zone is still given as ``X-WR-TIMEZONE`` so clients display it sensibly.
 """
 
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 from icalendar.parser import Contentline, Parameters
 from icalendar.prop import vCalAddress, vDuration, vText
@@ -35,20 +36,28 @@ def _line(name: str, value: str) -> str:
     return line + CRLF
 
 
+@lru_cache(maxsize=4096)
+def _escaped(text: str) -> str:
+    """``text`` escaped by icalendar; rooms and series titles repeat across thousands of bookings."""
+    return vText(text).to_ical().decode()
+
+
 def _text(name, text):
-    """A TEXT property, escaped by icalendar."""
-    return _line(name, vText(text).to_ical().decode())
+    """A TEXT property."""
+    return _line(name, _escaped(text))
 
 
 def _utc(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    # isoformat is several times faster than strftime, and a feed formats 40k of these.
+    text = moment.astimezone(UTC).isoformat(timespec="seconds")
+    return f"{text[0:4]}{text[5:7]}{text[8:10]}T{text[11:13]}{text[14:16]}{text[17:19]}Z"
 
 
 def _moment(name, value):
-    """DTSTART/DTEND: a UTC datetime, or a date for all-day bookings."""
+    """DTSTART/DTEND: a UTC datetime, or a date for all-day bookings (never long enough to fold)."""
     if isinstance(value, datetime):
-        return _line(name, _utc(value))
-    return _line(f"{name};VALUE=DATE", value.strftime("%Y%m%d"))
+        return f"{name}:{_utc(value)}{CRLF}"
+    return f"{name};VALUE=DATE:{value:%Y%m%d}{CRLF}"
 
 
 def render_vevent(event: FeedEvent) -> bytes:
@@ -56,16 +65,15 @@ def render_vevent(event: FeedEvent) -> bytes:
 
     The block depends on the record only, never on the time of rendering:
     DTSTAMP is the booking's last change, so a cached block stays valid and
-    two builds of an unchanged feed are byte-identical.
+    two builds of an unchanged feed are byte-identical. Lines whose value
+    has a fixed short form are written directly; text goes through icalendar.
     """
     changed = _utc(event.updated)
     parts = [
         "BEGIN:VEVENT" + CRLF,
         _text("UID", event.uid),
-        _line("DTSTAMP", changed),
-        _line("CREATED", _utc(event.created)),
-        _line("LAST-MODIFIED", changed),
-        _line("SEQUENCE", str(event.sequence)),
+        f"DTSTAMP:{changed}{CRLF}CREATED:{_utc(event.created)}{CRLF}LAST-MODIFIED:{changed}{CRLF}"
+        f"SEQUENCE:{event.sequence}{CRLF}",
         _moment("DTSTART", event.start),
     ]
     # RFC 5545 wants DTEND after DTSTART; without one, an event ends as it starts.
@@ -81,12 +89,10 @@ def render_vevent(event: FeedEvent) -> bytes:
         parts.append(_text("LOCATION", event.location))
     if event.public_description:
         parts.append(_text("DESCRIPTION", event.public_description))
-    parts += [
-        _line("STATUS", ICS_STATUS[event.status]),
-        _line("CLASS", "PRIVATE" if event.private else "PUBLIC"),
-        _line("TRANSP", "OPAQUE" if event.busy else "TRANSPARENT"),
-        "END:VEVENT" + CRLF,
-    ]
+    parts.append(
+        f"STATUS:{ICS_STATUS[event.status]}{CRLF}CLASS:{'PRIVATE' if event.private else 'PUBLIC'}{CRLF}"
+        f"TRANSP:{'OPAQUE' if event.busy else 'TRANSPARENT'}{CRLF}END:VEVENT{CRLF}"
+    )
     return "".join(parts).encode()
 
 

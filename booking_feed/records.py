@@ -24,7 +24,7 @@ _EMAIL = re.compile(r"(?:mailto:)?[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
 
 def redact_emails(text: str) -> str:
     """Published text never carries an e-mail address (attendees' least of all)."""
-    return _EMAIL.sub(EMAIL_PLACEHOLDER, text)
+    return _EMAIL.sub(EMAIL_PLACEHOLDER, text) if "@" in text else text
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ class FeedEvent:
 
     def to_dict(self) -> dict:
         """JSON-ready form, so a published event can be stored and rendered again."""
-        values = {name: getattr(self, name) for name in _FIELD_NAMES}
+        values = dict(vars(self))
         for name in ("start", "end", "created", "updated"):
             values[name] = values[name].isoformat()
         values["rooms"] = [dict(vars(room)) for room in self.rooms]
@@ -116,6 +116,7 @@ _FIELD_NAMES = tuple(field.name for field in fields(FeedEvent))
 #: Fields that describe a change rather than the booking itself.
 _BOOKKEEPING = {"sequence", "created", "updated"}
 _PUBLISHED_FIELDS = tuple(name for name in _FIELD_NAMES if name not in _BOOKKEEPING)
+_ROOMS_INDEX = _PUBLISHED_FIELDS.index("rooms")
 
 
 def fingerprint(event: FeedEvent, *context) -> str:
@@ -126,12 +127,6 @@ def fingerprint(event: FeedEvent, *context) -> str:
     ``context`` adds what else the rendering depends on (the time zone that
     places all-day bookings).
     """
-    published = (
-        tuple(
-            (field.name, getattr(event, field.name))
-            for field in fields(event)
-            if field.name not in _BOOKKEEPING
-        )
-        + context
-    )
-    return hashlib.sha256(repr(published).encode()).hexdigest()
+    published = [getattr(event, name) for name in _PUBLISHED_FIELDS]
+    published[_ROOMS_INDEX] = [tuple(vars(room).values()) for room in event.rooms]
+    return hashlib.sha256(repr((published, context)).encode()).hexdigest()

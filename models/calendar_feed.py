@@ -419,19 +419,22 @@ class CalendarFeed(models.Model):
         """After an install or update: render every entry again with the new code.
 
         What was published does not change (same record, same SEQUENCE); only
-        its rendering may, so the next request rebuilds the feed from fresh
-        blocks instead of serving the previous version's output.
+        its rendering and fingerprint may, so the next request rebuilds the
+        feed from fresh blocks instead of serving the previous version's
+        output, and a new way of fingerprinting is no change for subscribers.
         """
         Entry = self.env["calendar.feed.entry"].sudo()
-        zone = ZoneInfo(self._get_settings()["timezone"])
+        timezone = self._get_settings()["timezone"]
+        zone = ZoneInfo(timezone)
         # Every entry, on purpose; in batches so memory stays bounded.
         all_entries = Entry.search([])  # pylint: disable=no-search-all
         for batch in split_every(1000, all_entries.ids, Entry.browse):
             values = []
             for entry in batch:
+                event = entry._get_feed_event()
                 bounds = (entry.start_at.replace(tzinfo=UTC), entry.stop_at.replace(tzinfo=UTC))
                 values.append(Entry._prepare_values(
-                    entry._get_feed_event(), entry.fingerprint, bounds, zone, removed_at=entry.removed_at,
+                    event, fingerprint(event, timezone), bounds, zone, removed_at=entry.removed_at,
                     change_stamp=entry.change_stamp,
                 ))  # fmt: skip
             Entry._upsert(values)

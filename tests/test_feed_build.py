@@ -101,9 +101,12 @@ class TestFeedBuild(FeedCase, TransactionCase):
         self.book(self.sim_room, at(5, 9), at(5, 10), name="OSCE")
         self.build(NOW)
         entry = self.env["calendar.feed.entry"].search([("uid", "like", "calendar-event-%")], limit=1)
-        rendered = entry.ics_block
-        entry.write({"ics_block": rendered.replace("SUMMARY:OSCE", "SUMMARY:rendered by old code")})
+        rendered, key = entry.ics_block, entry.fingerprint
+        entry.write({
+            "ics_block": rendered.replace("SUMMARY:OSCE", "SUMMARY:rendered by old code"),
+            "fingerprint": "fingerprinted by old code",
+        })  # fmt: skip
         self.env["calendar.feed"]._refresh_rendering()
-        self.assertEqual(entry.ics_block, rendered)
+        self.assertEqual((entry.ics_block, entry.fingerprint), (rendered, key))
         self.assertTrue(self.feed._is_stale(NOW))
         self.assertIn("SEQUENCE:0", self.build(LATER_SAME_DAY)[0].to_ical().decode())
