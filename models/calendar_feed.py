@@ -246,13 +246,13 @@ class CalendarFeed(models.Model):
         published_ids = []
         for batch in self.env["calendar.event"].sudo()._read_feed_events(window, settings, event_ids):
             states = Entry._get_states([event.id for event in batch])
-            changes = []
+            additions, changes = [], []
             for event in batch:
                 published_ids.append(event.id)
                 key = fingerprint(event, timezone)
                 state = states.get(event.id)
                 if state is None:
-                    changes.append(
+                    additions.append(
                         Entry._prepare_values(event, key, bounds(event), zone, change_stamp=change_stamp())
                     )
                 elif state[0] != key or state[3]:
@@ -263,6 +263,7 @@ class CalendarFeed(models.Model):
                             changed, key, bounds(changed), zone, change_stamp=change_stamp()
                         )
                     )
+            Entry._insert(additions)
             Entry._upsert(changes)
 
         tombstones = []
@@ -369,6 +370,9 @@ class CalendarFeed(models.Model):
         """
         self.ensure_one()
         now = now or datetime.now(UTC)
+        # One build at a time: another waits here for this one's commit, then Odoo retries it
+        # on a fresh snapshot (the serialization failure is not a build error).
+        self._lock_for_rebuild(wait=True)
         try:
             with self.env.cr.savepoint():
                 settings = self._get_settings()
@@ -397,8 +401,11 @@ class CalendarFeed(models.Model):
         )
         return True
 
-    def _lock_for_rebuild(self):
-        """Lock the feed row unless another request is already rebuilding it."""
+    def _lock_for_rebuild(self, wait=False):
+        """Lock the feed row; without ``wait``, give up if another build holds it."""
+        if wait:
+            self.env.cr.execute("SELECT id FROM calendar_feed WHERE id = %s FOR UPDATE", [self.id])
+            return True
         try:
             with self.env.cr.savepoint(flush=False):
                 self.env.cr.execute("SELECT id FROM calendar_feed WHERE id = %s FOR UPDATE NOWAIT", [self.id])

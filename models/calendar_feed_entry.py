@@ -1,3 +1,4 @@
+import io
 import json
 
 from psycopg2.extras import execute_values
@@ -97,6 +98,21 @@ class CalendarFeedEntry(models.Model):
         )
         return {row[0]: row[1:] for row in self.env.cr.fetchall()}
 
+    def _insert(self, values_list):
+        """Create the entries of ``values_list``, which must be new (from :meth:`_prepare_values`).
+
+        With COPY, which PostgreSQL reads about twice as fast as INSERT's
+        literals: a cold build writes tens of megabytes here.
+        """
+        if not values_list:
+            return
+        self.flush_model()
+        lines = ("\t".join([_copy_text(value) for value in values.values()]) + "\n" for values in values_list)
+        rows = io.StringIO("".join(lines))
+        copy = f"COPY calendar_feed_entry ({', '.join(values_list[0])}) FROM STDIN"
+        self.env.cr._obj.copy_expert(copy, rows)  # psycopg2's COPY needs the raw cursor
+        self.invalidate_model()
+
     def _upsert(self, values_list):
         """Create or replace the entries of ``values_list`` (from :meth:`_prepare_values`)."""
         if not values_list:
@@ -139,3 +155,12 @@ class CalendarFeedEntry(models.Model):
         stamps = [row[0] for row in self.env.cr.fetchall()]
         self.invalidate_model()
         return max(stamps, default=0)
+
+
+def _copy_text(value):
+    """``value`` in the text format of COPY."""
+    if value is None:
+        return r"\N"
+    if isinstance(value, str):
+        return value.replace("\\", "\\\\").replace("\t", r"\t").replace("\n", r"\n").replace("\r", r"\r")
+    return str(value)

@@ -239,12 +239,16 @@ class TestIcsTimes(FeedCase, TransactionCase):
             "Szimuláció: újraélesztés – 🚑 ICU, ward 3; room \\ door",
             "A very long title " + "that keeps going and going " * 12,
             "line one\nline two",
+            "tab\tseparated, back\\slash",
         ]
+        bookings = self.env["calendar.event"]
         for hour, title in enumerate(titles, start=8):
-            self.book(self.sim_room, at(5, hour), at(5, hour + 1), name=title)
+            bookings |= self.book(self.sim_room, at(5, hour), at(5, hour + 1), name=title)
         calendar, document = self.build(NOW)  # build() checks CRLF, folding, escaping
         self.assertEqual(sorted(by_title(calendar)), sorted(titles))
         self.assertEqual(sorted(e["activity"]["title"] for e in document["events"]), sorted(titles))
+        entries = self.env["calendar.feed.entry"].search([("event_id", "in", bookings.ids)])
+        self.assertEqual(sorted(entries.mapped("title")), sorted(titles))
 
     def test_feed_declares_its_zone_refresh_interval_and_no_vtimezone_is_needed(self):
         self.set_feed_param("name", "Sim Centre")
