@@ -107,8 +107,7 @@ class CalendarFeedEntry(models.Model):
         if not values_list:
             return
         self.flush_model()
-        lines = ("\t".join([_copy_text(value) for value in values.values()]) + "\n" for values in values_list)
-        rows = io.StringIO("".join(lines))
+        rows = io.BytesIO(b"".join(_copy_line(values.values()) for values in values_list))
         copy = f"COPY calendar_feed_entry ({', '.join(values_list[0])}) FROM STDIN"
         self.env.cr._obj.copy_expert(copy, rows)  # psycopg2's COPY needs the raw cursor
         self.invalidate_model()
@@ -155,6 +154,14 @@ class CalendarFeedEntry(models.Model):
         stamps = [row[0] for row in self.env.cr.fetchall()]
         self.invalidate_model()
         return max(stamps, default=0)
+
+
+def _copy_line(values):
+    """One row in the text format of COPY, encoded.
+
+    Line by line: one str of all rows would take 4 bytes per character after any emoji.
+    """
+    return ("\t".join([_copy_text(value) for value in values]) + "\n").encode()
 
 
 def _copy_text(value):
