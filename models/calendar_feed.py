@@ -42,6 +42,9 @@ JSON_STATUSES = ("confirmed", "tentative")
 PAGE_LIMIT_MAX = 1000
 NEXT_LIMIT_DEFAULT = 1
 NEXT_LIMIT_MAX = 100
+#: Fields that tell whether the feed must be rebuilt, and the validators of conditional requests.
+STALENESS_FIELDS = ("built_at", "built_for_day", "built_timezone")
+VALIDATOR_FIELDS = ("ics_etag", "json_etag", "last_modified")
 #: Parameters that select events; sync tokens and cursors are bound to them.
 FILTER_PARAMETERS = ("room", "from", "to", "q", "status")
 
@@ -70,6 +73,7 @@ class CalendarFeed(models.Model):
     built_for_day = fields.Date(
         readonly=True, help="Local day the window was computed for; the window moves at midnight."
     )
+    built_timezone = fields.Char(readonly=True, help="Time zone of that day.")
     last_modified = fields.Datetime(
         readonly=True, help="When the feed's content last changed; never moves backwards."
     )
@@ -208,15 +212,20 @@ class CalendarFeed(models.Model):
 
     @api.model
     def _get_singleton(self):
-        feed = self.sudo().search([], limit=1)
+        """The feed, with what a request needs to decide how to answer read in the same query."""
+        feed = self.sudo().search_fetch([], [*STALENESS_FIELDS, *VALIDATOR_FIELDS], limit=1)
         return feed or self.sudo().create({})
 
     def _is_stale(self, now=None):
-        """A change was journaled since the last build, or the calendar's day changed."""
+        """A change was journaled since the last build, or the calendar's day changed.
+
+        Checked on every request, so it reads no settings: a new time zone is
+        journaled like any other setting.
+        """
         self.ensure_one()
         if not self.built_at:
             return True
-        today = local_today(now or datetime.now(UTC), self._get_settings()["timezone"])
+        today = local_today(now or datetime.now(UTC), self.built_timezone or "UTC")
         return self.built_for_day != today or self.env["calendar.feed.change"]._has_changes()
 
     @api.model
@@ -407,6 +416,7 @@ class CalendarFeed(models.Model):
                 **values,
                 "built_at": now.replace(tzinfo=None),
                 "built_for_day": today,
+                "built_timezone": settings["timezone"],
                 "last_error": False,
                 "last_error_at": False,
             }

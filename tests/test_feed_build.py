@@ -69,6 +69,14 @@ class TestFeedBuild(FeedCase, TransactionCase):
         self.assertTrue(self.feed._is_stale(NOW.replace(hour=23, minute=30)))
         self.assertFalse(self.feed._is_stale(NOW.replace(hour=22, minute=30)))
 
+    def test_a_request_that_finds_the_feed_fresh_costs_two_queries(self):
+        self.set_feed_param("tz", False)  # Odoo's default zone, which takes queries to find
+        self.build(NOW)
+        self.env.invalidate_all()
+        with self.assertQueryCount(2):  # the feed's validators, then the journal
+            feed = self.env["calendar.feed"]._get_fresh(LATER_SAME_DAY)
+            self.assertTrue(feed.ics_etag and feed.last_modified)
+
     def test_failed_rebuild_keeps_serving_the_last_good_feed(self):
         self.book(self.sim_room, at(5, 9), at(5, 10), name="OSCE")
         self.build(NOW)
