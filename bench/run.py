@@ -28,12 +28,15 @@ import tracemalloc
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import icalendar
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "scripts"), str(ROOT)]
 
 from devenv import MODULE, install_module, odoo_command, throwaway_odoo  # noqa: E402
 
 from bench.baselines import naive_icalendar, string_writer  # noqa: E402
+from booking_feed import render_calendar  # noqa: E402
 
 TEMPLATE = "bench_template"
 ROOM_COUNT = 20
@@ -129,6 +132,22 @@ def measure_builds(env):
     return results
 
 
+def property_names(ics):
+    """UID -> sorted property names of every VEVENT of ``ics``."""
+    return {str(event["UID"]): sorted(event) for event in icalendar.Calendar.from_ical(ics).walk("VEVENT")}
+
+
+def check_like_for_like(env, feed_events):
+    """The baselines must write the properties the feed has, or the ratios compare different work."""
+    sample = feed_events[:50]
+    entries = env["calendar.feed.entry"].search([("event_id", "in", [event.id for event in sample])])
+    ours = property_names(render_calendar(entries.mapped(lambda entry: entry.ics_block.encode()), name="Rooms",
+                                          timezone="UTC"))  # fmt: skip
+    for baseline in (naive_icalendar, string_writer):
+        if property_names(baseline(sample, "Rooms")) != ours:
+            sys.exit(f"{baseline.__name__} does not write the properties of the feed: {ours}")
+
+
 def measure_baselines(env, size):
     Feed = env["calendar.feed"]
     settings = Feed._get_settings()
@@ -136,6 +155,7 @@ def measure_baselines(env, size):
     feed_events = [
         event for batch in env["calendar.event"]._read_feed_events(window, settings) for event in batch
     ]
+    check_like_for_like(env, feed_events)
     events = env["calendar.event"].browse([event.id for event in feed_events])
     results = {
         "naive": timed(lambda: naive_icalendar(feed_events, "Rooms"))[0],
