@@ -154,7 +154,6 @@ def write_odoo_config(path, cluster, data_dir, **options):
         "db_host": str(cluster.socket_dir),
         "db_port": "5432",
         "db_user": DB_USER,
-        "db_password": "False",
         "http_interface": "127.0.0.1",
         "list_db": "False",
         **options,
