@@ -42,9 +42,6 @@ JSON_STATUSES = ("confirmed", "tentative")
 PAGE_LIMIT_MAX = 1000
 NEXT_LIMIT_DEFAULT = 1
 NEXT_LIMIT_MAX = 100
-#: Fields that tell whether the feed must be rebuilt, and the validators of conditional requests.
-STALENESS_FIELDS = ("built_at", "built_for_day", "built_timezone")
-VALIDATOR_FIELDS = ("ics_etag", "json_etag", "last_modified")
 #: Parameters that select events; sync tokens and cursors are bound to them.
 FILTER_PARAMETERS = ("room", "from", "to", "q", "status")
 
@@ -212,8 +209,9 @@ class CalendarFeed(models.Model):
 
     @api.model
     def _get_singleton(self):
-        """The feed, with what a request needs to decide how to answer read in the same query."""
-        feed = self.sudo().search_fetch([], [*STALENESS_FIELDS, *VALIDATOR_FIELDS], limit=1)
+        """The feed, read with what a request needs to decide its answer (staleness, validators)."""
+        answering = ["built_at", "built_for_day", "built_timezone", "ics_etag", "json_etag", "last_modified"]
+        feed = self.sudo().search_fetch([], answering, limit=1)
         return feed or self.sudo().create({})
 
     def _is_stale(self, now=None):
