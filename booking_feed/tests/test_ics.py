@@ -1,4 +1,5 @@
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
@@ -36,6 +37,20 @@ def test_dtstamp_and_last_modified_are_the_booking_change_time(make_event):
     assert event["LAST-MODIFIED"].dt == changed
     assert event["CREATED"].dt == datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
     assert event["SEQUENCE"] == 3
+
+
+def test_times_in_other_zones_and_with_microseconds_are_written_as_utc_seconds(make_event):
+    new_york = ZoneInfo("America/New_York")
+    block = render_vevent(
+        make_event(
+            start=datetime(2026, 3, 5, 3, 30, 59, 999_999, tzinfo=new_york),
+            end=datetime(2026, 3, 5, 23, 0, tzinfo=new_york),
+            updated=datetime(2026, 3, 2, 9, 15, 7, 123_456, tzinfo=UTC),
+        )
+    ).decode()
+    assert "\r\nDTSTART:20260305T083059Z\r\n" in block
+    assert "\r\nDTEND:20260306T040000Z\r\n" in block  # the next day in UTC
+    assert "\r\nDTSTAMP:20260302T091507Z\r\n" in block
 
 
 def test_block_does_not_depend_on_render_time(make_event):

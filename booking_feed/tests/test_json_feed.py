@@ -36,6 +36,18 @@ def test_all_day_event_spans_local_midnights_in_utc(make_event):
     assert payload["eventEnd"] == "2026-03-05T23:00:00Z"
 
 
+def test_times_in_other_zones_and_with_microseconds_are_utc_seconds(make_event):
+    payload = event_to_json(
+        make_event(
+            start=datetime(2026, 3, 5, 9, 30, 59, 999_999, tzinfo=BUDAPEST),
+            updated=datetime(2026, 3, 2, 9, 15, 7, 123_456, tzinfo=UTC),
+        ),
+        BUDAPEST,
+    )
+    assert payload["eventStart"] == "2026-03-05T08:30:59Z"
+    assert payload["updatedAt"] == "2026-03-02T09:15:07Z"
+
+
 def test_private_event_hides_title_and_note(make_event):
     payload = event_to_json(make_event(private=True, description="secret"), BUDAPEST)
     assert payload["activity"]["title"] == "Busy"
