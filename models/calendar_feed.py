@@ -31,6 +31,10 @@ _logger = logging.getLogger(__name__)
 
 FEED_PATH = "/w/api/v2/public_calendar"
 PARAM_PREFIX = "external_calendar_api."
+#: Defaults of the feed settings, also those of the settings page.
+DEFAULT_PAST_DAYS = 0
+DEFAULT_FUTURE_DAYS = 7
+DEFAULT_RETENTION_DAYS = 30
 TOKEN_PARAM = PARAM_PREFIX + "token"
 REFRESH_INTERVAL = timedelta(hours=1)
 ICS_CONTENT_TYPE = "text/calendar; charset=utf-8"
@@ -124,14 +128,14 @@ class CalendarFeed(models.Model):
 
         return {
             "enabled": bool(get("enabled", False)),
-            "past_days": get_int("past_days", 0),
-            "future_days": get_int("future_days", 7),
+            "past_days": get_int("past_days", DEFAULT_PAST_DAYS),
+            "future_days": get_int("future_days", DEFAULT_FUTURE_DAYS),
             "timezone": self._get_timezone(get("tz", False)),
             "publish_tentative": bool(get("publish_tentative", False)),
             "publish_description": bool(get("publish_description", False)),
             "name": get("name", False) or self.env._("Room bookings"),
             "description": get("description", ""),
-            "retention_days": get_int("retention_days", 30),
+            "retention_days": get_int("retention_days", DEFAULT_RETENTION_DAYS),
             "organizer_name": get("organizer_name", ""),
             "organizer_email": get("organizer_email", ""),
         }

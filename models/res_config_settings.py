@@ -4,7 +4,13 @@ from odoo.exceptions import ValidationError
 from odoo.tools import single_email_re
 
 from ..booking_feed.window import MAX_DAYS
-from .calendar_feed import LARGE_FEED_BYTES, PARAM_PREFIX
+from .calendar_feed import (
+    DEFAULT_FUTURE_DAYS,
+    DEFAULT_PAST_DAYS,
+    DEFAULT_RETENTION_DAYS,
+    LARGE_FEED_BYTES,
+    PARAM_PREFIX,
+)
 
 
 class ResConfigSettings(models.TransientModel):
@@ -16,10 +22,10 @@ class ResConfigSettings(models.TransientModel):
         help="Serve the ICS and JSON feeds at their secret links.",
     )
     external_calendar_past_days = fields.Integer(
-        "Days in the past", config_parameter=PARAM_PREFIX + "past_days", default=0
+        "Days in the past", config_parameter=PARAM_PREFIX + "past_days", default=DEFAULT_PAST_DAYS
     )
     external_calendar_future_days = fields.Integer(
-        "Days ahead", config_parameter=PARAM_PREFIX + "future_days", default=7
+        "Days ahead", config_parameter=PARAM_PREFIX + "future_days", default=DEFAULT_FUTURE_DAYS
     )
     external_calendar_tz = fields.Selection(
         _tz_get,
@@ -39,7 +45,7 @@ class ResConfigSettings(models.TransientModel):
     external_calendar_retention_days = fields.Integer(
         "Keep cancellations (days)",
         config_parameter=PARAM_PREFIX + "retention_days",
-        default=30,
+        default=DEFAULT_RETENTION_DAYS,
         help="Deleted and cancelled bookings stay in the feed as cancelled this long, so that people "
         "who imported the file see them cancelled when they import it again.",
     )
