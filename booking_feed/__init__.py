@@ -13,6 +13,7 @@ from .json_feed import (
     dump_event,
     event_to_json,
     render_document,
+    room_to_json,
 )
 from .records import BUSY_TITLE, CANCELLED, CONFIRMED, STATUSES, TENTATIVE, FeedEvent, FeedRoom, fingerprint
 
@@ -34,4 +35,5 @@ __all__ = [
     "render_calendar",
     "render_document",
     "render_vevent",
+    "room_to_json",
 ]

@@ -18,6 +18,7 @@ from icalendar.parser import Contentline, Parameters
 from icalendar.prop import vCalAddress, vDuration, vText
 
 from .records import CANCELLED, CONFIRMED, TENTATIVE, FeedEvent
+from .text import clean_text
 
 CRLF = "\r\n"
 MAX_LINE_OCTETS = 75
@@ -37,8 +38,8 @@ def _line(name: str, value: str) -> str:
 
 
 def _escaped(text: str) -> str:
-    """``text`` escaped by icalendar."""
-    return vText(text).to_ical().decode()
+    """``text`` escaped by icalendar, without the control characters TEXT may not hold."""
+    return vText(clean_text(text)).to_ical().decode()
 
 
 # Room names and titles repeat across thousands of bookings; short texts only, so memory stays small.

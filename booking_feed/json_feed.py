@@ -12,7 +12,7 @@ import json
 from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
-from .records import FeedEvent
+from .records import FeedEvent, FeedRoom
 
 #: One encoder for every event: ``json.dumps`` with options builds a new one per call.
 _COMPACT_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
@@ -29,6 +29,11 @@ def _as_datetime(moment, zone):
     return datetime.combine(moment, time.min, tzinfo=zone)
 
 
+def room_to_json(room: FeedRoom, **extra) -> dict:
+    """The JSON object of a room, in events and in room lists (``extra`` fields last)."""
+    return {"id": room.id, "code": room.code, "name": room.name, "location": room.location, **extra}
+
+
 def event_to_json(event: FeedEvent, zone: ZoneInfo) -> dict:
     """The JSON object of one booking (private ones without their details)."""
     return {
@@ -40,10 +45,7 @@ def event_to_json(event: FeedEvent, zone: ZoneInfo) -> dict:
         "allDay": event.all_day,
         "activity": {"title": event.public_title, "color": event.color or None},
         "note": event.public_description,
-        "rooms": [
-            {"id": room.id, "code": room.code, "name": room.name, "location": room.location}
-            for room in event.rooms
-        ],
+        "rooms": [room_to_json(room) for room in event.rooms],
         "isRecurringSeries": event.is_recurring_series,
         "isPartOfRecurringSeries": event.is_part_of_recurring_series,
         "updatedAt": format_utc(event.updated),

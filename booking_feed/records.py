@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 
+from .text import clean_text, hide_contact_details
+
 CONFIRMED = "confirmed"
 TENTATIVE = "tentative"
 CANCELLED = "cancelled"
@@ -17,14 +19,16 @@ STATUSES = (CONFIRMED, TENTATIVE, CANCELLED)
 
 #: Title shown instead of the real one for private bookings.
 BUSY_TITLE = "Busy"
-#: What an e-mail address in published text becomes.
-EMAIL_PLACEHOLDER = "[e-mail hidden]"
-_EMAIL = re.compile(r"(?:mailto:)?[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
+#: Room codes select rooms in feed links, so they are URL-safe.
+ROOM_CODE_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,32}")
 
 
-def redact_emails(text: str) -> str:
-    """Published text never carries an e-mail address (attendees' least of all)."""
-    return _EMAIL.sub(EMAIL_PLACEHOLDER, text) if "@" in text else text
+def _clean_text_fields(record, names):
+    """Whatever a record is made from, its texts hold no control character (see :mod:`.text`)."""
+    for name in names:
+        value = getattr(record, name)
+        if not value.isprintable():
+            object.__setattr__(record, name, clean_text(value))
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,9 @@ class FeedRoom:
     code: str
     name: str
     location: str = ""
+
+    def __post_init__(self):
+        _clean_text_fields(self, ("name", "location"))
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,7 @@ class FeedEvent:
     organizer_email: str = ""
 
     def __post_init__(self):
+        _clean_text_fields(self, ("title", "description", "organizer_name"))
         if self.status not in STATUSES:
             raise ValueError(f"unknown status {self.status!r}")
         for moment in (self.start, self.end):
@@ -98,11 +106,11 @@ class FeedEvent:
     @property
     def public_title(self):
         """The title subscribers may see: private bookings only say Busy."""
-        return BUSY_TITLE if self.private else redact_emails(self.title)
+        return BUSY_TITLE if self.private else hide_contact_details(self.title)
 
     @property
     def public_description(self):
-        return "" if self.private else redact_emails(self.description)
+        return "" if self.private else hide_contact_details(self.description)
 
     @property
     def location(self):

@@ -1,11 +1,8 @@
-import re
-
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from ..booking_feed import FeedRoom
-
-ROOM_CODE_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,32}")
+from ..booking_feed.records import ROOM_CODE_PATTERN
 
 
 class CalendarRoom(models.Model):
