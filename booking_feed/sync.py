@@ -10,11 +10,17 @@ secret, and checked on the way in.
 import base64
 import hashlib
 import json
+import re
 from dataclasses import dataclass
+from datetime import datetime
 
-from .query import QueryError
+from .query import QueryError, checked_values, shown
 
 TOKEN_VERSION = 1
+#: Stamps and ids are PostgreSQL integers: a token claiming more was not issued here.
+MAX_NUMBER = 2**31 - 1
+_CURSOR_START_FORMAT = "%Y-%m-%d %H:%M:%S"
+_LIMIT = re.compile(r"[0-9]{1,9}")
 
 
 def filter_signature(query_items) -> str:
@@ -27,17 +33,30 @@ def _encode(payload: dict) -> str:
     return base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
+def _not_issued(name):
+    return QueryError(f"{name}: not a {name} this API issued; start again without it")
+
+
 def _decode(name, text, signature):
     try:
         padded = text + "=" * (-len(text) % 4)
         payload = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if not isinstance(payload, dict) or payload.get("v") != TOKEN_VERSION:
-            raise ValueError
-    except ValueError:
-        raise QueryError(f"{name}: not a {name} this API issued; start again without it") from None
+    except (ValueError, RecursionError):
+        raise _not_issued(name) from None
+    if not isinstance(payload, dict) or payload.get("v") != TOKEN_VERSION:
+        raise _not_issued(name)
     if payload.get("f") != signature:
         raise QueryError(f"{name}: issued for other filters; use the same filters, or start again without it")
     return payload
+
+
+def _number(value, name, *, optional=False):
+    """``value`` if it is a stamp or id this API could have issued."""
+    if optional and value is None:
+        return None
+    if type(value) is not int or not 0 <= value <= MAX_NUMBER:
+        raise _not_issued(name)
+    return value
 
 
 def encode_sync_token(stamp: int, signature: str) -> str:
@@ -45,10 +64,7 @@ def encode_sync_token(stamp: int, signature: str) -> str:
 
 
 def decode_sync_token(text: str, signature: str) -> int:
-    payload = _decode("since", text, signature)
-    if not isinstance(payload.get("s"), int):
-        raise QueryError("since: not a since this API issued; start again without it")
-    return payload["s"]
+    return _number(_decode("since", text, signature).get("s"), "since")
 
 
 @dataclass(frozen=True)
@@ -69,11 +85,19 @@ class Cursor:
     @classmethod
     def decode(cls, text: str, signature: str) -> "Cursor":
         payload = _decode("cursor", text, signature)
+        after = payload.get("a")
+        if not (isinstance(after, list) and len(after) == 2 and isinstance(after[0], str)):
+            raise _not_issued("cursor")
         try:
-            after_start, after_id = payload["a"]
-            return cls(int(payload["s"]), str(after_start), int(after_id), payload.get("n"))
-        except (KeyError, TypeError, ValueError):
-            raise QueryError("cursor: not a cursor this API issued; start again without it") from None
+            datetime.strptime(after[0], _CURSOR_START_FORMAT)
+        except ValueError:
+            raise _not_issued("cursor") from None
+        return cls(
+            _number(payload.get("s"), "cursor"),
+            after[0],
+            _number(after[1], "cursor"),
+            _number(payload.get("n"), "cursor", optional=True),
+        )
 
 
 @dataclass(frozen=True)
@@ -90,14 +114,12 @@ def parse_paging(params, signature, *, default_limit, max_limit) -> Paging:
 
     Without ``limit`` the answer has ``default_limit`` events; 0 means all.
     """
-    for name in ("limit", "cursor", "since"):
-        if len(params.get(name, [])) > 1:
-            raise QueryError(f"{name}: given {len(params[name])} times")
-    limit_text = params["limit"][0] if params.get("limit") else str(default_limit)
-    if "limit" in params and not (limit_text.isdigit() and 1 <= int(limit_text) <= max_limit):
-        raise QueryError(f"limit: {limit_text!r} is not a whole number from 1 to {max_limit}")
-    cursor = Cursor.decode(params["cursor"][0], signature) if params.get("cursor") else None
-    since = decode_sync_token(params["since"][0], signature) if params.get("since") else None
+    limits, cursors, sinces = (checked_values(params, name) for name in ("limit", "cursor", "since"))
+    limit_text = limits[0] if limits else str(default_limit)
+    if limits and not (_LIMIT.fullmatch(limit_text) and 1 <= int(limit_text) <= max_limit):
+        raise QueryError(f"limit: {shown(limit_text)} is not a whole number from 1 to {max_limit}")
+    cursor = Cursor.decode(cursors[0], signature) if cursors and cursors[0] else None
+    since = decode_sync_token(sinces[0], signature) if sinces and sinces[0] else None
     if cursor and cursor.since != since:
         raise QueryError("cursor: belongs to a request with another since; repeat that request's since")
     return Paging(limit=int(limit_text), cursor=cursor, since=since)

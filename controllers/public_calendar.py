@@ -53,7 +53,7 @@ class PublicCalendarController(http.Controller):
         # Calendar apps may add parameters of their own: only ours are read.
         filters = {name: args.getlist(name) for name in NARROWING_PARAMETERS & set(args)}
         if not filters:
-            return self._stored_response(feed, "ics", ICS_CONTENT_TYPE)
+            return self._stored_response(feed, "ics", ICS_CONTENT_TYPE, self._not_built_yet)
         if not feed.built_at:
             return self._not_built_yet()
         try:
@@ -69,7 +69,7 @@ class PublicCalendarController(http.Controller):
     def public_calendar_json(self, **_params):
         feed = self._get_authorized_feed()
         if set(request.httprequest.args) <= {"token"}:
-            return self._stored_response(feed, "json", JSON_CONTENT_TYPE)
+            return self._stored_response(feed, "json", JSON_CONTENT_TYPE, self._json_not_built_yet)
         return self._json_answer(feed, feed._answer_events, EVENTS_PARAMETERS)
 
     @feed_route(f"{FEED_PATH}/rooms.json", cors="*")
@@ -96,9 +96,7 @@ class PublicCalendarController(http.Controller):
     def _json_answer(self, feed, answer, allowed):
         """Check the parameters against ``allowed``, call ``answer`` with them, answer JSON."""
         if not feed.built_at:
-            response = self._json_error(503, "not_built_yet", NOT_BUILT_MESSAGE)
-            response.headers["Retry-After"] = "60"
-            return response
+            return self._json_not_built_yet()
         args = request.httprequest.args
         try:
             check_parameters(set(args), allowed)
@@ -131,7 +129,7 @@ class PublicCalendarController(http.Controller):
         scheme, _, credentials = request.httprequest.headers.get("Authorization", "").partition(" ")
         return credentials.strip() if scheme.lower() == "bearer" else None
 
-    def _stored_response(self, feed, feed_format, content_type):
+    def _stored_response(self, feed, feed_format, content_type, not_built_yet):
         """The stored feed, or a 304 decided from its validators before the body is read.
 
         Before the first successful build there is nothing to serve: 503 with
@@ -140,7 +138,7 @@ class PublicCalendarController(http.Controller):
         """
         etag = feed[f"{feed_format}_etag"]
         if not etag:
-            return self._not_built_yet()
+            return not_built_yet()
         if not is_resource_modified(request.httprequest.environ, etag=etag, last_modified=feed.last_modified):
             return self._conditional_response(b"", content_type, etag, feed.last_modified)
         body = feed[f"{feed_format}_body"].encode()
@@ -155,6 +153,11 @@ class PublicCalendarController(http.Controller):
         response.set_etag(etag)
         response.last_modified = last_modified
         return response.make_conditional(request.httprequest)
+
+    def _json_not_built_yet(self):
+        response = self._json_error(503, "not_built_yet", NOT_BUILT_MESSAGE)
+        response.headers["Retry-After"] = "60"
+        return response
 
     @staticmethod
     def _not_built_yet():

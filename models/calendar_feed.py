@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from psycopg2 import errors
 
 from odoo import api, fields, models
-from odoo.tools import split_every
+from odoo.tools import escape_psql, split_every
 
 from ..booking_feed import (
     CANCELLED,
@@ -22,6 +22,7 @@ from ..booking_feed import (
     document_head,
     fingerprint,
     render_calendar,
+    room_to_json,
 )
 from ..booking_feed.query import QueryError, parse_feed_query
 from ..booking_feed.sync import Cursor, encode_sync_token, filter_signature, parse_paging
@@ -525,10 +526,11 @@ class CalendarFeed(models.Model):
     def _match_domain(query, start, end):
         """Entries overlapping ``[start, end)`` that match ``query``'s rooms, words and statuses."""
         domain = [("stop_at", ">", start.replace(tzinfo=None)), ("start_at", "<", end.replace(tzinfo=None))]
+        # Room codes may hold "_" and titles anything: LIKE wildcards are matched literally.
         if query.room_codes:
             domain += ["|"] * (len(query.room_codes) - 1)
-            domain += [("room_codes", "like", f",{code},") for code in query.room_codes]
-        domain += [("title", "ilike", word) for word in query.text.split()]
+            domain += [("room_codes", "=like", f"%,{escape_psql(code)},%") for code in query.room_codes]
+        domain += [("title", "=ilike", f"%{escape_psql(word)}%") for word in query.text.split()]
         if query.statuses:
             domain.append(("status", "in", list(query.statuses)))
         return domain
@@ -592,11 +594,7 @@ class CalendarFeed(models.Model):
             code for codes in entries.mapped("room_codes") for code in codes.strip(",").split(",")
         )
         rooms = self.env["calendar.room"].sudo().search([("is_published", "=", True)])
-        counted = [
-            {"id": room.id, "code": room.code, "name": room.name, "location": room.location or "",
-             "eventCount": counts[room.code]}
-            for room in rooms
-        ]  # fmt: skip
+        counted = [room_to_json(room._to_feed_room(), eventCount=counts[room.code]) for room in rooms]
         head = self._json_head(settings, start, end, self.last_modified, rooms=counted)
         return json.dumps(head, ensure_ascii=False, separators=(",", ":")).encode()
 

@@ -5,6 +5,7 @@ from . import (
     test_demo_data,
     test_feed_build,
     test_feed_content,
+    test_feed_fuzz,
     test_feed_ics,
     test_feed_routes,
     test_feed_settings,

@@ -101,11 +101,11 @@ class TestJsonApi(FeedCase, HttpCase):
         for params, reason in (
             ({"room": "NOPE"}, "no published room with code NOPE"),
             ({"from": "soon"}, "not an ISO date"),
-            ({"status": "cancelled"}, "status: cancelled is not one of confirmed, tentative"),
+            ({"status": "cancelled"}, "status: 'cancelled' is not one of confirmed, tentative"),
             ({"limit": "0"}, "limit: '0' is not a whole number from 1 to 1000"),
             ({"limit": "1001"}, "from 1 to 1000"),
             ({"since": "garbage"}, "not a since this API issued"),
-            ({"rooms": "TSIM1"}, "unknown parameter rooms"),
+            ({"rooms": "TSIM1"}, "unknown parameter 'rooms'"),
         ):
             with self.subTest(params=params):
                 error = self.get(".json", "Error", expect=400, **params)["error"]
