@@ -1,5 +1,6 @@
 import json
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from odoo.tests import new_test_user
 
@@ -50,6 +51,8 @@ def at(day, hour, minute=0):
 class FeedCase(RoomBookingCase):
     """Feed settings helpers on top of the shared rooms and users."""
 
+    feed_zone = "Europe/Budapest"
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -57,8 +60,19 @@ class FeedCase(RoomBookingCase):
         cls.env["calendar.room"].search([("id", "not in", (cls.sim_room | cls.debriefing).ids)]).write(
             {"is_published": False}
         )
-        cls.set_feed_param("tz", "Europe/Budapest")
+        cls.set_feed_param("tz", cls.feed_zone)
         cls.feed = cls.env["calendar.feed"]._get_singleton()
+
+    @classmethod
+    def local_date(cls, days=0):
+        """The feed's local day ``days`` after today, on the real clock (for tests over HTTP)."""
+        return datetime.now(ZoneInfo(cls.feed_zone)).date() + timedelta(days=days)
+
+    @classmethod
+    def local_time(cls, days=0, hour=12, minute=0):
+        """A wall-clock time of that local day, as Odoo stores it (naive UTC)."""
+        moment = datetime.combine(cls.local_date(days), time(hour, minute), tzinfo=ZoneInfo(cls.feed_zone))
+        return moment.astimezone(UTC).replace(tzinfo=None)
 
     @classmethod
     def enable_endpoint(cls):

@@ -1,13 +1,12 @@
 import json
 import time
-from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
 from ..booking_feed.conformance import check_ics
-from .common import FeedCase, at
+from .common import FeedCase
 
 ICS = "/w/api/v2/public_calendar.ics"
 JSON = "/w/api/v2/public_calendar.json"
@@ -30,9 +29,7 @@ class TestFeedRoutes(FeedCase, HttpCase):
         self.assertEqual(response.headers.get("Content-Type"), unknown.headers.get("Content-Type"))
 
     def test_ics_feed_answers_with_a_valid_calendar(self):
-        self.book(self.sim_room, at(25, 9), at(25, 10), name="OSCE, station 1; day 2")
-        self.set_feed_param("past_days", 730)
-        self.set_feed_param("future_days", 730)
+        self.book(self.sim_room, self.local_time(1, 9), self.local_time(1, 10), name="OSCE, station 1; day 2")
         response = self.get(f"{ICS}?token={self.token}")
         self.assertEqual(response.status_code, 200)
         self.assertEqual(response.headers["Content-Type"], "text/calendar; charset=utf-8")
@@ -40,9 +37,7 @@ class TestFeedRoutes(FeedCase, HttpCase):
         self.assertIn("OSCE, station 1; day 2", [str(e["SUMMARY"]) for e in calendar.walk("VEVENT")])
 
     def test_json_feed_answers_on_both_spellings_and_with_a_bearer_token(self):
-        self.book(self.sim_room, at(25, 9), at(25, 10), name="OSCE")
-        self.set_feed_param("past_days", 730)
-        self.set_feed_param("future_days", 730)
+        self.book(self.sim_room, self.local_time(1, 9), self.local_time(1, 10), name="OSCE")
         for response in (
             self.get(f"{JSON}?token={self.token}"),
             self.get(f"/w/api/v2/public-calendar.json?token={self.token}"),
@@ -83,10 +78,8 @@ class TestFeedRoutes(FeedCase, HttpCase):
         self.assertNotIn("Set-Cookie", response.headers)
 
     def test_change_is_served_at_the_next_request(self):
-        self.set_feed_param("future_days", 730)
-        self.set_feed_param("past_days", 730)
         self.get(f"{ICS}?token={self.token}")
-        self.book(self.debriefing, at(25, 9), at(25, 10), name="just booked")
+        self.book(self.debriefing, self.local_time(1, 9), self.local_time(1, 10), name="just booked")
         self.assertIn("just booked", self.get(f"{ICS}?token={self.token}").text)
 
 
@@ -111,16 +104,12 @@ class TestIcsHttp(FeedCase, HttpCase):
         cls.token = cls.enable_endpoint()
         for key, value in (("past_days", 730), ("future_days", 730)):
             cls.set_feed_param(key, value)
-        # Bookings near the real date, since requests use the real clock.
-        cls.today = datetime.now(UTC).replace(tzinfo=None, minute=0, second=0, microsecond=0)
+        # Bookings on local days around today, since requests use the real clock.
         cls.sim_booking = cls.book(
-            cls.sim_room, cls.today, cls.today + timedelta(hours=1), name="sim booking"
+            cls.sim_room, cls.local_time(0, 12), cls.local_time(0, 13), name="sim booking"
         )
         cls.debrief_booking = cls.book(
-            cls.debriefing,
-            cls.today + timedelta(days=2),
-            cls.today + timedelta(days=2, hours=1),
-            name="debrief",
+            cls.debriefing, cls.local_time(2, 12), cls.local_time(2, 13), name="debrief"
         )
 
     def get(self, query="", **headers):
@@ -181,9 +170,8 @@ class TestIcsHttp(FeedCase, HttpCase):
         self.assertIn("Sim Room 1", str(calendar["X-WR-CALNAME"]))
 
     def test_from_and_to_narrow_the_feed(self):
-        day_after = (self.today + timedelta(days=1)).date().isoformat()
-        self.assertEqual(self.titles(self.get(f"&from={day_after}")), ["debrief"])
-        self.assertEqual(self.titles(self.get(f"&to={self.today.date().isoformat()}")), ["sim booking"])
+        self.assertEqual(self.titles(self.get(f"&from={self.local_date(1)}")), ["debrief"])
+        self.assertEqual(self.titles(self.get(f"&to={self.local_date(0)}")), ["sim booking"])
 
     def test_bad_parameters_get_a_400_with_a_reason(self):
         for query, reason in (

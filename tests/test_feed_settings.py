@@ -66,8 +66,8 @@ class TestFeedSettings(FeedCase, TransactionCase):
         self.assertEqual(refreshed.external_calendar_ics_size, len(self.feed.ics_body.encode()))
 
     def test_refresh_rebuilds_everything_even_changes_made_outside_the_orm(self):
-        self.set_feed_param("past_days", 730)  # Refresh uses today's window
-        booking = self.book(self.sim_room, at(5, 9), at(5, 10), name="OSCE")
+        # Refresh uses today's window, on the real clock.
+        booking = self.book(self.sim_room, self.local_time(1, 9), self.local_time(1, 10), name="OSCE")
         self.settings().action_external_calendar_refresh()
         self.env.flush_all()
         self.env.cr.execute("UPDATE calendar_event SET name = 'OSCE (imported)' WHERE id = %s", [booking.id])

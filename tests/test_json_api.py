@@ -1,5 +1,4 @@
 import json
-from datetime import UTC, datetime, timedelta
 
 import yaml
 from jsonschema import Draft202012Validator
@@ -29,20 +28,21 @@ class TestJsonApi(FeedCase, HttpCase):
         cls.token = cls.enable_endpoint()
         cls.set_feed_param("future_days", 14)
         cls.set_feed_param("publish_tentative", True)
-        cls.now = datetime.now(UTC).replace(tzinfo=None, minute=0, second=0, microsecond=0)
-        cls.book(cls.sim_room, cls.day(1, 1), cls.day(1, 2), name="OSCE station 1")
-        cls.book(cls.sim_room, cls.day(3, 1), cls.day(3, 2), name="BLS course", booking_status="tentative")
-        cls.book(cls.debriefing, cls.day(2, 1), cls.day(2, 2), name="OSCE debrief")
-        cls.book(cls.debriefing, cls.day(5, 1), cls.day(5, 2), name="Faculty meeting")
+        # On local days after today (requests use the real clock), so all are still to come.
+        for days, room, name, status in (
+            (1, cls.sim_room, "OSCE station 1", "confirmed"),
+            (3, cls.sim_room, "BLS course", "tentative"),
+            (2, cls.debriefing, "OSCE debrief", "confirmed"),
+            (5, cls.debriefing, "Faculty meeting", "confirmed"),
+        ):
+            cls.book(
+                room, cls.local_time(days, 9), cls.local_time(days, 10), name=name, booking_status=status
+            )
         registry = Registry().with_resource("urn:spec", Resource.from_contents(load_spec(), DRAFT202012))
         cls.validators = {
             name: Draft202012Validator({"$ref": f"urn:spec#/components/schemas/{name}"}, registry=registry)
             for name in ("EventList", "RoomCounts", "NextEvents", "Error")
         }
-
-    @classmethod
-    def day(cls, days, hours=0):
-        return cls.now + timedelta(days=days, hours=hours)
 
     def get(self, path, schema, expect=200, **params):
         query = "&".join(
@@ -83,8 +83,7 @@ class TestJsonApi(FeedCase, HttpCase):
             self.titles(room=["TSIM1", "TDEBRIEF"], status="confirmed"),
             ["OSCE station 1", "OSCE debrief", "Faculty meeting"],
         )
-        start = self.day(2).date().isoformat()
-        end = self.day(3).date().isoformat()
+        start, end = self.local_date(2), self.local_date(3)
         self.assertEqual(self.titles(**{"from": start, "to": end}), ["OSCE debrief", "BLS course"])
 
     def test_paging_follows_cursors_to_a_sync_token(self):
@@ -119,7 +118,7 @@ class TestJsonApi(FeedCase, HttpCase):
             ics = self.url_open(f"{BASE}.ics?token={self.token}&room={code}")
             events = [e for e in check_ics(ics.content).walk("VEVENT") if str(e["STATUS"]) != "CANCELLED"]
             self.assertEqual(len(events), count)
-        narrowed = self.get("/rooms.json", "RoomCounts", **{"from": self.day(2).date().isoformat()})
+        narrowed = self.get("/rooms.json", "RoomCounts", **{"from": self.local_date(2)})
         self.assertEqual(
             {room["code"]: room["eventCount"] for room in narrowed["rooms"]}, {"TSIM1": 1, "TDEBRIEF": 2}
         )
