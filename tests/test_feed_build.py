@@ -88,6 +88,39 @@ class TestFeedBuild(FeedCase, TransactionCase):
         self.assertEqual(self.feed.built_at, NOW.replace(tzinfo=None))
         self.assertIn("730", self.feed.last_error)
 
+    def test_rebuild_failing_after_entries_were_written_keeps_the_last_good_feed(self):
+        booking = self.book(self.sim_room, at(5, 9), at(5, 10), name="OSCE")
+        self.build(NOW)
+        good = (self.feed.ics_body, self.feed.json_body, self.feed.ics_etag, self.feed.json_etag)
+        Entry = self.env["calendar.feed.entry"]
+        good_entries = Entry.search([]).read(["event_id", "sequence", "title", "ics_block"])
+        booking.name = "OSCE v2"
+        self.book(self.debriefing, at(6, 9), at(6, 10), name="Debrief")
+        # PostgreSQL refuses to store the new bodies, and first checks that the entries are written.
+        self.env.cr.execute("""
+            CREATE FUNCTION test_refuse_feed_bodies() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF NOT EXISTS (SELECT 1 FROM calendar_feed_entry WHERE title = 'OSCE v2') THEN
+                    RAISE EXCEPTION 'the entries were not written before the bodies';
+                END IF;
+                RAISE EXCEPTION 'no space left on device';
+            END $$;
+            CREATE TRIGGER test_refuse_feed_bodies BEFORE UPDATE OF ics_body ON calendar_feed
+               FOR EACH ROW EXECUTE FUNCTION test_refuse_feed_bodies();
+        """)
+        with self.assertLogs("odoo.addons.external_calendar_api.models.calendar_feed", "ERROR"):
+            self.assertFalse(self.feed._rebuild(LATER_SAME_DAY))
+        self.assertIn("no space left on device", self.feed.last_error)
+        self.env.invalidate_all()
+        self.assertEqual(
+            (self.feed.ics_body, self.feed.json_body, self.feed.ics_etag, self.feed.json_etag), good
+        )
+        self.assertEqual(Entry.search([]).read(["event_id", "sequence", "title", "ics_block"]), good_entries)
+        self.assertTrue(self.feed._is_stale(LATER_SAME_DAY), "the journal of the failed build is kept")
+        self.env.cr.execute("DROP TRIGGER test_refuse_feed_bodies ON calendar_feed")
+        calendar, _document = self.build(LATER_SAME_DAY)
+        self.assertEqual(self.titles(calendar), ["Debrief", "OSCE v2"])
+
     def test_hourly_cron_rebuilds_the_feed(self):
         cron = self.env.ref("external_calendar_api.ir_cron_external_calendar_refresh")
         self.assertEqual((cron.interval_number, cron.interval_type), (1, "hours"))

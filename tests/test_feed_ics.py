@@ -23,12 +23,20 @@ def by_title(calendar):
 
 @tagged("post_install", "-at_install")
 class TestIcsIdentityAndUpdates(FeedCase, TransactionCase):
-    def test_unchanged_rebuild_is_byte_identical(self):
-        self.book(self.sim_room, at(5, 9), at(5, 10), name="OSCE")
+    def test_unchanged_feed_rendered_again_from_scratch_is_byte_identical(self):
+        self.set_feed_param("publish_description", True)
+        self.book(self.sim_room, at(5, 9), at(5, 10), name="OSCE", description="<p>Bring badges</p>")
+        self.book(self.debriefing, at(6, 9), at(6, 10), name="Debrief ; room, 2")
+        self.book_series(self.sim_room, at(5, 12), at(5, 13), 3, name="Drill")
         self.build(NOW)
-        first = self.feed.ics_body
-        self.build(LATER)
-        self.assertEqual(self.feed.ics_body, first)
+        first = (self.feed.ics_body, self.feed.json_body)
+        # Throw every rendered block away: the next build must render them all again.
+        self.env.flush_all()
+        self.env.cr.execute("UPDATE calendar_feed_entry SET ics_block = 'stale', json_object = '{}'")
+        self.env.invalidate_all()
+        self.env["calendar.feed"]._refresh_rendering()
+        self.assertTrue(self.feed._rebuild(LATER, full=True))
+        self.assertEqual((self.feed.ics_body, self.feed.json_body), first)
 
     def test_edit_keeps_the_uid_and_raises_sequence_and_last_modified(self):
         booking = self.book(self.sim_room, at(5, 9), at(5, 10), name="OSCE")
@@ -40,6 +48,32 @@ class TestIcsIdentityAndUpdates(FeedCase, TransactionCase):
         self.assertGreater(after["LAST-MODIFIED"].dt, before["LAST-MODIFIED"].dt)
         self.assertEqual(after["DTSTAMP"].dt, after["LAST-MODIFIED"].dt)
         self.assertEqual(after["CREATED"].dt, before["CREATED"].dt)
+
+    def test_every_published_change_raises_sequence_and_the_etag(self):
+        self.set_feed_param("publish_description", True)
+        changes = {
+            "description": {"description": "<p>Bring badges</p>"},
+            "privacy": {"privacy": "private"},
+            "show as": {"show_as": "free"},
+            "all day": {"allday": True, "start_date": date(2026, 3, 5), "stop_date": date(2026, 3, 5)},
+            "start": {"start": at(5, 8)},
+            "end": {"stop": at(5, 11)},
+            "title": {"name": "OSCE 2"},
+            "rooms": {"room_ids": [(6, 0, (self.sim_room | self.debriefing).ids)]},
+            "status": {"booking_status": "tentative"},
+        }
+        self.set_feed_param("publish_tentative", True)
+        for change, values in changes.items():
+            with self.subTest(change=change):
+                booking = self.book(self.sim_room, at(5, 9), at(5, 10), name="OSCE")
+                self.build(NOW)
+                uid = self.env["calendar.feed.entry"].search([("event_id", "=", booking.id)]).uid
+                etags = (self.feed.ics_etag, self.feed.json_etag)
+                booking.write(values)
+                (event,) = [e for e in self.build(LATER)[0].walk("VEVENT") if str(e["UID"]) == uid]
+                self.assertEqual(event["SEQUENCE"], 1)
+                self.assertNotEqual(self.feed.ics_etag, etags[0])
+                self.assertNotEqual(self.feed.json_etag, etags[1])
 
     def test_unpublished_changes_do_not_raise_sequence(self):
         booking = self.book(self.sim_room, at(5, 9), at(5, 10), name="OSCE")

@@ -8,8 +8,10 @@ from odoo.tools import mute_logger
 from ..booking_feed.conformance import check_ics
 from .common import FeedCase
 
-ICS = "/w/api/v2/public_calendar.ics"
-JSON = "/w/api/v2/public_calendar.json"
+FEED = "/w/api/v2/public_calendar"
+ICS = f"{FEED}.ics"
+JSON = f"{FEED}.json"
+OPENAPI = "/w/api/v2/openapi.yml"
 
 
 @tagged("post_install", "-at_install")
@@ -72,10 +74,31 @@ class TestFeedRoutes(FeedCase, HttpCase):
         self.assertSameAsUnknownPath(self.get(f"{ICS}?token={old}"))
         self.assertEqual(self.get(f"{ICS}?token={new}").status_code, 200)
 
-    def test_feed_responses_set_no_session_cookie(self):
-        response = self.get(f"{ICS}?token={self.token}")
-        self.assertEqual(response.status_code, 200)
-        self.assertNotIn("Set-Cookie", response.headers)
+    def test_no_answer_of_any_route_sets_a_cookie(self):
+        routes = [ICS, JSON, "/w/api/v2/public-calendar.json", f"{FEED}/rooms.json", f"{FEED}/next.json"]
+        bad_parameter = {ICS: "room=NOPE"}
+        answers = []
+        self.set_feed_param("future_days", 1000)  # the first build fails: 503
+        with mute_logger("odoo.addons.external_calendar_api.models.calendar_feed"):
+            answers += [(route, 503, self.get(f"{route}?token={self.token}")) for route in routes]
+        self.set_feed_param("future_days", 7)
+        for route in routes:
+            ok = self.get(f"{route}?token={self.token}")
+            answers += [
+                (route, 200, ok),
+                (
+                    route,
+                    304,
+                    self.get(f"{route}?token={self.token}", headers={"If-None-Match": ok.headers["ETag"]}),
+                ),
+                (route, 400, self.get(f"{route}?token={self.token}&{bad_parameter.get(route, 'unknown=1')}")),
+                (route, 404, self.get(f"{route}?token=wrong")),
+            ]
+        answers += [(OPENAPI, 200, self.get(OPENAPI)), (OPENAPI, 404, self.get(f"{OPENAPI}x"))]
+        for route, status, response in answers:
+            with self.subTest(route=route, status=status):
+                self.assertEqual(response.status_code, status, response.text)
+                self.assertNotIn("Set-Cookie", response.headers)
 
     def test_change_is_served_at_the_next_request(self):
         self.get(f"{ICS}?token={self.token}")

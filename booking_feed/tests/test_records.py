@@ -1,3 +1,4 @@
+from dataclasses import fields as dataclass_fields
 from datetime import UTC, date, datetime
 
 import pytest
@@ -37,14 +38,49 @@ def test_text_without_emails_is_published_as_written(make_event):
     assert make_event(title=text).public_title == text
 
 
-def test_fingerprint_ignores_bookkeeping_but_sees_published_changes(make_event):
+#: Another valid value for every field subscribers see (all-day events have their own test).
+CHANGED_VALUES = {
+    "id": 8,
+    "uid": "booking-8@db-uuid",
+    "title": "OSCE station 2",
+    "start": datetime(2026, 3, 5, 8, 0, tzinfo=UTC),
+    "end": datetime(2026, 3, 5, 11, 0, tzinfo=UTC),
+    "status": "tentative",
+    "rooms": (),
+    "description": "Bring badges",
+    "private": True,
+    "busy": False,
+    "color": "#ee2d2d",
+    "is_recurring_series": True,
+    "is_part_of_recurring_series": True,
+    "organizer_name": "Booking desk",
+    "organizer_email": "desk@hospital.example",
+}
+BOOKKEEPING = {
+    "sequence": 4,
+    "created": datetime(2026, 2, 1, tzinfo=UTC),
+    "updated": datetime(2026, 3, 3, tzinfo=UTC),
+}
+
+
+def test_every_published_field_is_in_the_fingerprint(make_event):
+    from booking_feed import FeedEvent, fingerprint  # noqa: PLC0415
+
+    names = {field.name for field in dataclass_fields(FeedEvent)}
+    assert names == {*CHANGED_VALUES, *BOOKKEEPING, "all_day"}, "a new field needs a changed value here"
+    base = fingerprint(make_event())
+    for name, value in CHANGED_VALUES.items():
+        assert fingerprint(make_event(**{name: value})) != base, name
+    assert fingerprint(make_event(all_day=True)) != base
+    assert fingerprint(make_event(), "America/New_York") != base  # the zone that places all-day bookings
+
+
+def test_fingerprint_ignores_bookkeeping(make_event):
     from booking_feed import fingerprint  # noqa: PLC0415
 
     base = fingerprint(make_event())
-    assert fingerprint(make_event(sequence=4, updated=datetime(2026, 3, 3, tzinfo=UTC))) == base
-    assert fingerprint(make_event(title="OSCE station 2")) != base
-    assert fingerprint(make_event(rooms=())) != base
-    assert fingerprint(make_event(status="cancelled")) != base
+    for name, value in BOOKKEEPING.items():
+        assert fingerprint(make_event(**{name: value})) == base, name
 
 
 def test_dict_form_round_trips_for_timed_and_all_day_events(make_event):
