@@ -3,14 +3,18 @@
 The Odoo suite runs with pytest-odoo against real Odoo and PostgreSQL: a new
 cluster in a temporary directory, the addon installed in a new database, the
 tests (HttpCase and browser tours included), and the cluster removed. Where
-Odoo cannot be imported, the suite is skipped with one line saying why and the
-run still succeeds. The last line counts every test of both suites.
+Odoo cannot be imported, the suite does not run: the last line says so, with
+how many tests that leaves out and why, and the run still succeeds unless
+``REQUIRE_ODOO=1`` (for machines where the whole suite is mandatory; there a
+missing browser fails the run too). The last line counts every test.
 
 Arguments after ``--`` go to both pytest runs (e.g. ``-k token -x``).
 """
 
 import argparse
+import ast
 import importlib.util
+import os
 import shutil
 import subprocess
 import sys
@@ -55,6 +59,18 @@ def run_odoo_suite(pytest_args, report):
         )
 
 
+def count_odoo_tests():
+    """How many test methods the Odoo suite has, read from its source (Odoo need not be importable)."""
+    methods = 0
+    for path in (ROOT / "tests").glob("test_*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ClassDef):
+                methods += sum(
+                    isinstance(item, ast.FunctionDef) and item.name.startswith("test_") for item in node.body
+                )
+    return methods
+
+
 def count(reports):
     """Tally test cases from JUnit reports, the way pytest's own summary does."""
     totals = {"passed": 0, "failed": 0, "skipped": 0}
@@ -91,9 +107,9 @@ def main():
             report=library_report,
         )
     ]
-    notes = []
+    notes, not_run = [], ""
     if reason := odoo_unavailable_reason():
-        notes.append(f"Odoo suite SKIPPED: {reason}")
+        not_run = f"; Odoo suite DID NOT RUN ({count_odoo_tests()} tests): {reason}"
     else:
         if reason := browser_unavailable_reason():
             notes.append(f"Browser tours SKIPPED: {reason}")
@@ -102,10 +118,15 @@ def main():
     totals = count([library_report, odoo_report])
     for note in notes:
         print(note)
-    print(f"total: {totals['passed']} passed, {totals['failed']} failed, {totals['skipped']} skipped")
+    print(
+        f"total: {totals['passed']} passed, {totals['failed']} failed, {totals['skipped']} skipped{not_run}"
+    )
     # pytest's 5 means "no test collected", which a -k filter may legitimately cause.
-    failed = totals["failed"] or any(code not in (0, 5) for code in codes)
-    sys.exit(1 if failed else 0)
+    broken = totals["failed"] or any(code not in (0, 5) for code in codes)
+    if os.environ.get("REQUIRE_ODOO") == "1" and (not_run or notes):
+        print("REQUIRE_ODOO=1: the whole suite, Odoo and browser tours included, must run here.")
+        broken = True
+    sys.exit(1 if broken else 0)
 
 
 if __name__ == "__main__":
