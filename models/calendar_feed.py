@@ -599,10 +599,15 @@ class CalendarFeed(models.Model):
         return json.dumps(head, ensure_ascii=False, separators=(",", ":")).encode()
 
     def _get_next_events(self, query, limit, now=None):
-        """The next ``limit`` live bookings starting from ``now`` that match ``query``."""
+        """The next ``limit`` live bookings starting from ``now`` that match ``query``.
+
+        ``now`` is taken at the start of its minute: for a whole minute the
+        answer is the same bytes and ETag, so a display polling more often
+        than that gets 304s.
+        """
         self.ensure_one()
         settings = self._get_settings()
-        now = (now or datetime.now(UTC)).replace(microsecond=0)
+        now = (now or datetime.now(UTC)).replace(second=0, microsecond=0)
         window = self._window(settings, now)
         start = max(now, window.start)
         domain = [

@@ -1,4 +1,5 @@
 import json
+from datetime import UTC, timedelta
 
 import yaml
 from jsonschema import Draft202012Validator
@@ -131,6 +132,17 @@ class TestJsonApi(FeedCase, HttpCase):
         self.assertEqual([e["activity"]["title"] for e in payload["events"]], ["OSCE debrief"])
         self.assertEqual(self.get("/next.json", "NextEvents", q="no such course")["events"], [])
         self.get("/next.json", "Error", expect=400, limit=101)
+
+    def test_next_events_are_the_same_bytes_for_a_minute(self):
+        feed = self.env["calendar.feed"]._get_fresh()
+        query = feed._parse_json_query({})
+        minute = self.local_time(1, 8).replace(tzinfo=UTC)
+
+        def answer(seconds):
+            return feed._get_next_events(query, 5, now=minute + timedelta(seconds=seconds))
+
+        self.assertEqual(answer(1), answer(59))
+        self.assertNotEqual(answer(59), answer(60))
 
     def test_answers_before_the_first_build_are_503(self):
         self.set_feed_param("future_days", 1000)  # the first build fails
