@@ -6,6 +6,7 @@ import secrets
 from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
+from time import monotonic
 from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -38,6 +39,7 @@ DEFAULT_FUTURE_DAYS = 7
 DEFAULT_RETENTION_DAYS = 30
 TOKEN_PARAM = PARAM_PREFIX + "token"
 REFRESH_INTERVAL = timedelta(hours=1)
+CRON_RETRY_DELAY = timedelta(minutes=5)
 ICS_CONTENT_TYPE = "text/calendar; charset=utf-8"
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 #: Google Calendar stops importing feeds past about this size.
@@ -397,6 +399,7 @@ class CalendarFeed(models.Model):
         # One build at a time: another waits here for this one's commit, then Odoo retries it
         # on a fresh snapshot (the serialization failure is not a build error).
         self._lock_for_rebuild(wait=True)
+        started = monotonic()
         try:
             with self.env.cr.savepoint():
                 settings = self._get_settings()
@@ -424,17 +427,31 @@ class CalendarFeed(models.Model):
                 "last_error_at": False,
             }
         )
+        kind = "full" if changed_ids is None else "incremental"
+        elapsed = monotonic() - started
+        _logger.info(
+            "External calendar feed %s: %s build, %d events, %.2f s",
+            self.id,
+            kind,
+            values["event_count"],
+            elapsed,
+        )
         return True
 
     def _lock_for_rebuild(self, wait=False):
-        """Lock the feed row; without ``wait``, give up if another build holds it."""
+        """Lock the feed row; without ``wait``, give up if another build holds it.
+
+        Also give up if another build committed since this transaction
+        began (another server or worker, say): the feed it stored is newer
+        than what this transaction can see, and the next request serves it.
+        """
         if wait:
             self.env.cr.execute("SELECT id FROM calendar_feed WHERE id = %s FOR UPDATE", [self.id])
             return True
         try:
             with self.env.cr.savepoint(flush=False):
                 self.env.cr.execute("SELECT id FROM calendar_feed WHERE id = %s FOR UPDATE NOWAIT", [self.id])
-        except errors.LockNotAvailable:
+        except (errors.LockNotAvailable, errors.SerializationFailure):
             return False
         return True
 
@@ -474,10 +491,21 @@ class CalendarFeed(models.Model):
 
     @api.model
     def _cron_rebuild(self):
-        """Hourly: a full rebuild, which also catches changes made outside the ORM."""
+        """Hourly: a full rebuild, which also catches changes made outside the ORM.
+
+        Odoo runs a cron job on one server at a time. Should a build started
+        by a request hold the feed, the cron does not queue behind it (two
+        builds in a row), but comes back in a few minutes, so the full build
+        of the hour is not lost.
+        """
         feed = self._get_singleton()
         if feed._lock_for_rebuild():
             feed._rebuild(full=True)
+            return
+        _logger.info("External calendar feed %s: another build is under way; full build again soon", feed.id)
+        self.env.ref("external_calendar_api.ir_cron_external_calendar_refresh")._trigger(
+            fields.Datetime.now() + CRON_RETRY_DELAY
+        )
 
     def _get_ics(self, query):
         """``(body, etag)`` of the ICS feed narrowed by ``query``, from the entries' blocks."""

@@ -1,5 +1,8 @@
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 
+from odoo import fields
+from odoo.sql_db import db_connect
 from odoo.tests import TransactionCase, tagged
 
 from .common import FeedCase, at
@@ -120,6 +123,21 @@ class TestFeedBuild(FeedCase, TransactionCase):
         self.env.cr.execute("DROP TRIGGER test_refuse_feed_bodies ON calendar_feed")
         calendar, _document = self.build(LATER_SAME_DAY)
         self.assertEqual(self.titles(calendar), ["Debrief", "OSCE v2"])
+
+    def test_hourly_cron_comes_back_soon_when_another_build_holds_the_feed(self):
+        cron = self.env.ref("external_calendar_api.ir_cron_external_calendar_refresh")
+        built_at = self.feed.built_at
+        # Another server's build: a transaction of its own that holds the feed's row.
+        with closing(db_connect(self.env.cr.dbname).cursor()) as other_server:
+            other_server.execute("SELECT id FROM calendar_feed WHERE id = %s FOR UPDATE", [self.feed.id])
+            self.assertEqual(other_server.rowcount, 1, "the feed row is committed, so it can be held")
+            before = fields.Datetime.now()
+            self.env["calendar.feed"]._cron_rebuild()
+            other_server.rollback()
+        self.assertEqual(self.feed.built_at, built_at, "no build queued behind the other one")
+        retry = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id), ("call_at", ">", before)])
+        self.assertEqual(len(retry), 1)
+        self.assertLessEqual(retry.call_at, before + timedelta(minutes=10))
 
     def test_hourly_cron_rebuilds_the_feed(self):
         cron = self.env.ref("external_calendar_api.ir_cron_external_calendar_refresh")
