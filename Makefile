@@ -31,5 +31,6 @@ bench: $(VENV)/.installed
 bench-load: $(VENV)/.installed
 	$(VPY) bench/load.py $(ARGS)
 
-clean: stop
+clean:
+	@if [ -x $(VPY) ]; then $(VPY) scripts/serve.py clean; fi
 	rm -rf $(VENV) build .local .cache

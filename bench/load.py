@@ -121,10 +121,10 @@ def main():
     import odoo.tools.config  # noqa: PLC0415
     from odoo.modules.registry import Registry  # noqa: PLC0415
 
-    with throwaway_odoo("ext-cal-load-") as config:
+    with throwaway_odoo("ext-cal-load-") as (config, _cluster):
         print(f"Installing {MODULE} and creating {args.bookings:,} bookings...", flush=True)
         install_module(config, DATABASE)
-        odoo.tools.config.parse_config(["-c", str(config)])
+        odoo.tools.config.parse_config(["-c", str(config), "--log-level=warn"])
         with Registry(DATABASE).cursor() as cr:
             env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {"tracking_disable": True})
             populate(env, args.bookings)

@@ -64,20 +64,42 @@ class PostgresCluster:
     """A PostgreSQL cluster in ``directory``, reachable only by a unix socket there.
 
     ``initdb`` refuses to run as root, so as root the cluster belongs to the
-    unprivileged ``postgres`` user. Durability is traded for speed: this data
-    is disposable.
+    unprivileged ``postgres`` user. ``durable`` keeps PostgreSQL's defaults
+    (fsync, synchronous commits, full page writes), as for data people keep;
+    without it a crash may lose or corrupt data, which only throw-away
+    clusters can afford.
     """
 
-    def __init__(self, directory):
+    FAST_SETTINGS = ("fsync=off", "synchronous_commit=off", "full_page_writes=off")
+
+    def __init__(self, directory, *, durable=False):
         self.directory = Path(directory)
+        self.durable = durable
         self.data = self.directory / "data"
         self.socket_dir = self.directory / "socket"
         self.log = self.directory / "postgres.log"
         self.owner = "postgres" if os.geteuid() == 0 else None
 
+    @property
+    def settings(self):
+        """What the table of a benchmark should say about how the data was written."""
+        return (
+            "durable (PostgreSQL defaults: fsync on)"
+            if self.durable
+            else "fast: " + ", ".join(self.FAST_SETTINGS)
+        )
+
+    def owner_can_reach(self, path):
+        """Whether the cluster's owner may enter ``path`` (an existing directory)."""
+        if not self.owner:
+            return os.access(path, os.X_OK | os.W_OK)
+        check = ["runuser", "-u", self.owner, "--", "test", "-x", str(path)]
+        return subprocess.run(check, check=False).returncode == 0
+
     def _as_owner(self, *command):
         prefix = ["runuser", "-u", self.owner, "--"] if self.owner else []
-        subprocess.run([*prefix, *command], check=True, stdout=subprocess.DEVNULL)
+        # From the cluster's directory: the owner may not be allowed into the caller's.
+        subprocess.run([*prefix, *command], check=True, stdout=subprocess.DEVNULL, cwd=self.directory)
 
     def _give_to_owner(self, path):
         if self.owner:
@@ -89,21 +111,12 @@ class PostgresCluster:
             path.mkdir(parents=True, exist_ok=True)
             self._give_to_owner(path)
         if not (self.data / "PG_VERSION").exists():
-            self._as_owner(
-                pg_bin("initdb"),
-                "-D",
-                str(self.data),
-                "-U",
-                "postgres",
-                "--auth=trust",
-                "--encoding=UTF8",
-                "--locale=C",
-                "--no-sync",
-            )
-        options = (
-            f"-k {self.socket_dir} -c listen_addresses='' -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off"
-        )
+            initdb = [pg_bin("initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust"]
+            initdb += ["--encoding=UTF8", "--locale=C", *([] if self.durable else ["--no-sync"])]
+            self._as_owner(*initdb)
+        options = f"-k {self.socket_dir} -c listen_addresses=''"
+        if not self.durable:
+            options += "".join(f" -c {setting}" for setting in self.FAST_SETTINGS)
         self._as_owner(
             pg_bin("pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "start"
         )
@@ -163,16 +176,16 @@ def write_odoo_config(path, cluster, data_dir, **options):
 
 
 @contextmanager
-def throwaway_odoo(prefix):
+def throwaway_odoo(prefix, *, durable=False):
     """A new PostgreSQL cluster in a temporary directory and an Odoo config reaching it.
 
-    Yields the config's path; the cluster is stopped and the directory removed after.
+    Yields ``(config path, cluster)``; the cluster is stopped and the directory removed after.
     """
     with tempfile.TemporaryDirectory(prefix=prefix) as tmp_name:
         tmp = Path(tmp_name)
         tmp.chmod(0o755)  # the cluster may belong to the postgres user
-        with PostgresCluster(tmp / "postgres") as cluster:
-            yield write_odoo_config(tmp / "odoo.conf", cluster, tmp / "filestore")
+        with PostgresCluster(tmp / "postgres", durable=durable) as cluster:
+            yield write_odoo_config(tmp / "odoo.conf", cluster, tmp / "filestore"), cluster
 
 
 def odoo_command(config, *args):

@@ -41,7 +41,7 @@ def browser_unavailable_reason():
 
 
 def run_odoo_suite(pytest_args, report):
-    with throwaway_odoo("ext-cal-test-") as config:
+    with throwaway_odoo("ext-cal-test-") as (config, _cluster):
         print(f"Installing {MODULE} in a new database on a throw-away cluster...", flush=True)
         # With demo data, so the tests also prove the demo loads (Odoo only warns if it does not).
         install_module(config, TEST_DATABASE, "--with-demo")

@@ -1,17 +1,28 @@
-"""``make run`` / ``make stop``: Odoo with the addon and demo data, for trying it out.
+"""``make run`` / ``make stop`` / ``make clean``: Odoo with the addon and demo data, for trying it out.
 
-Everything lives under the ignored ``.local/`` folder: a PostgreSQL cluster
-kept between runs, Odoo's filestore, its log and pid file. The database is
-created (addon and demo data installed) on the first run only.
+Everything lives under the ignored ``.local/`` folder: a durable PostgreSQL
+cluster kept between runs (the first real bookings may land there), Odoo's
+filestore, its log and pid file. The database is created (addon and demo
+data installed) on the first run only.
+
+As root, PostgreSQL runs as the ``postgres`` user, which cannot enter a
+checkout under a 0700 directory (root's home is one). There the cluster
+lives in the ``postgres`` user's home instead, in a folder named after the
+checkout, and ``make clean`` removes it too.
 """
 
 import argparse
+import hashlib
 import os
+import pwd
+import shutil
 import signal
 import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import suppress
+from pathlib import Path
 
 from devenv import (
     MODULE,
@@ -32,7 +43,14 @@ BASE_URL = f"http://localhost:{PORT}"
 
 
 def cluster():
-    return PostgresCluster(LOCAL / "postgres")
+    """The cluster of ``make run``: in .local/, unless its owner cannot reach that (see above)."""
+    LOCAL.mkdir(exist_ok=True)
+    postgres = PostgresCluster(LOCAL / "postgres", durable=True)
+    if postgres.owner_can_reach(LOCAL):
+        return postgres
+    checkout = hashlib.sha256(str(ROOT).encode()).hexdigest()[:12]
+    home = Path(pwd.getpwnam(postgres.owner).pw_dir)
+    return PostgresCluster(home / "external_calendar_api" / f"{ROOT.name}-{checkout}", durable=True)
 
 
 def odoo_running():
@@ -87,8 +105,14 @@ def start():
             "Provide it by running make with a python3 that can import odoo (make PYTHON=...), or set\n"
             "ODOO_SRC to an Odoo 19 source tree, then run `make clean run`."
         )
-    LOCAL.mkdir(exist_ok=True)
-    postgres = cluster().start()
+    postgres = cluster()
+    if not postgres.directory.is_relative_to(LOCAL):
+        print(
+            f"PostgreSQL runs as the {postgres.owner} user, which cannot enter {ROOT} (a parent directory is "
+            f"closed to other users, e.g. a 0700 home): its cluster lives in {postgres.directory} instead; "
+            "`make clean` removes it."
+        )
+    postgres.start()
     config = write_odoo_config(
         LOCAL / "odoo.conf", postgres, LOCAL / "filestore", http_port=PORT, logfile=LOG_FILE
     )
@@ -130,15 +154,27 @@ def stop():
             time.sleep(0.2)
         print("Odoo stopped.")
     PID_FILE.unlink(missing_ok=True)
-    if (LOCAL / "postgres" / "data" / "postmaster.pid").exists():
-        cluster().stop()
+    postgres = cluster()
+    if (postgres.data / "postmaster.pid").exists():
+        postgres.stop()
         print("PostgreSQL stopped.")
+
+
+def clean():
+    """Stop, then delete the cluster, filestore and logs (the database with them)."""
+    stop()
+    postgres = cluster()
+    shutil.rmtree(postgres.directory, ignore_errors=True)
+    if not postgres.directory.is_relative_to(LOCAL):
+        with suppress(OSError):  # the folder of all checkouts' clusters, once empty
+            postgres.directory.parent.rmdir()
+    shutil.rmtree(LOCAL, ignore_errors=True)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("action", choices=["start", "stop"])
-    {"start": start, "stop": stop}[parser.parse_args().action]()
+    parser.add_argument("action", choices=["start", "stop", "clean"])
+    {"start": start, "stop": stop, "clean": clean}[parser.parse_args().action]()
 
 
 if __name__ == "__main__":
