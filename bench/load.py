@@ -1,23 +1,40 @@
-"""``make bench-load``: many calendar servers polling the feed at once.
+"""``make bench-load``: many calendar servers polling the feed while it changes, on two Odoo servers.
 
-Starts a throw-away PostgreSQL and Odoo in multi-worker (prefork) mode with
-N bookings, then runs P concurrent pollers on loopback for a bounded time
-and number of requests. Each poller behaves like a calendar server: one full
-GET of the ICS feed, then revalidations with If-None-Match (mostly 304),
-and every tenth request a one-room feed, each on a new connection. Prints requests/s, latency
-percentiles and errors (anything but 200/304, or a failed connection).
+Starts a throw-away PostgreSQL with N bookings and two Odoo servers in
+multi-worker (prefork) mode on that one database, as integrators deploy
+behind a proxy, each with a cron worker:
+
+- the *poll server* answers P concurrent pollers for a bounded time and
+  number of requests. Each poller behaves like a calendar server: one full
+  GET of the ICS feed, then revalidations with If-None-Match (mostly 304),
+  and every tenth request a one-room feed, each on a new connection;
+- meanwhile an editor works on the *edit server* over JSON-RPC, as the
+  admin: it renames a booking every half second, presses Refresh every
+  tenth step, and every sixteenth step fires the hourly cron on both
+  servers at once (a trigger row and the NOTIFY Odoo's cron workers listen
+  to) and waits until it has run.
+
+It prints requests/s, latency percentiles and errors (anything but 200/304,
+or a failed connection), then what the two servers built, and checks that
+no ETag was ever served with two different bodies and that each cron
+firing ran exactly once (it built, or found another build under way and
+came back later). It exits non-zero if any check fails.
 
 Usage: ``make bench-load`` or ``make bench-load ARGS="--pollers 50 --seconds 10"``.
 """
 
 import argparse
+import hashlib
 import http.client
+import json
+import re
 import statistics
 import subprocess
 import sys
 import threading
 import time
-from collections import Counter
+from collections import Counter, defaultdict
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,8 +45,15 @@ from devenv import MODULE, install_module, odoo_command, throwaway_odoo  # noqa:
 from bench.run import populate  # noqa: E402
 
 DATABASE = "bench_load"
-PORT = 8072
+POLL_PORT = 8072
+EDIT_PORT = 8073
 HOST = "127.0.0.1"  # loopback only
+CRON_XMLID = "ir_cron_external_calendar_refresh"
+BUILD_LOG = re.compile(r"External calendar feed \d+: (full|incremental) build")
+CRON_DEFERRED_LOG = "another build is under way"
+EDIT_INTERVAL = 0.5
+REFRESH_EVERY = 10
+CRON_EVERY = 16
 
 
 class Poller(threading.Thread):
@@ -49,61 +73,152 @@ class Poller(threading.Thread):
                 {"If-None-Match": etag} if etag and path == self.path else {}
             )
             start = time.perf_counter()
-            connection = http.client.HTTPConnection(HOST, PORT, timeout=60)
+            connection = http.client.HTTPConnection(HOST, POLL_PORT, timeout=60)
+            answer_etag, body = None, b""
             try:
                 connection.request("GET", path, headers=headers)
                 response = connection.getresponse()
                 body = response.read()
                 status = response.status
+                answer_etag = response.getheader("ETag")
                 if status == 200 and path == self.path:
-                    etag = response.getheader("ETag")
+                    etag = answer_etag
             except (OSError, http.client.HTTPException) as error:
-                status, body = type(error).__name__, b""
+                status = type(error).__name__
             finally:
                 connection.close()
-            self.results.append((time.perf_counter() - start, status, len(body)))
+            digest = hashlib.sha256(body).hexdigest() if status == 200 else None
+            self.results.append((time.perf_counter() - start, status, len(body), answer_etag, digest))
 
 
-def wait_for_server(timeout=120):
+class Editor(threading.Thread):
+    """The admin at work on the edit server, and the hourly cron fired on both servers at once."""
+
+    def __init__(self, deadline, booking_ids, fire_cron):
+        super().__init__(daemon=True)
+        self.deadline, self.booking_ids, self.fire_cron = deadline, booking_ids, fire_cron
+        self.done = Counter()
+        self.error = None
+
+    def call(self, model, method, *args):
+        return rpc("object", "execute_kw", DATABASE, self.uid, "admin", model, method, list(args))
+
+    def run(self):
+        try:
+            self.uid = rpc("common", "login", DATABASE, "admin", "admin")
+            step = 0
+            while time.monotonic() < self.deadline:
+                step += 1
+                booking = self.booking_ids[step % len(self.booking_ids)]
+                self.call("calendar.event", "write", [booking], {"name": f"Edited during the load {step}"})
+                self.done["edits"] += 1
+                if step % REFRESH_EVERY == 0:
+                    settings = self.call("res.config.settings", "create", {})
+                    self.call("res.config.settings", "action_external_calendar_refresh", [settings])
+                    self.done["refreshes"] += 1
+                if step % CRON_EVERY == 0:
+                    self.fire_cron()
+                    self.done["cron firings"] += 1
+                time.sleep(EDIT_INTERVAL)
+        except Exception as error:  # reported, and the run fails
+            self.error = error
+
+
+def rpc(service, method, *args):
+    """One JSON-RPC call to the edit server."""
+    payload = {
+        "jsonrpc": "2.0",
+        "method": "call",
+        "params": {"service": service, "method": method, "args": args},
+    }
+    connection = http.client.HTTPConnection(HOST, EDIT_PORT, timeout=120)
+    try:
+        connection.request("POST", "/jsonrpc", json.dumps(payload), {"Content-Type": "application/json"})
+        reply = json.loads(connection.getresponse().read())
+    finally:
+        connection.close()
+    if "error" in reply:
+        raise RuntimeError(reply["error"].get("data", {}).get("message", reply["error"]))
+    return reply.get("result")  # Odoo leaves out a null result
+
+
+def cron_firer(cron_id):
+    """Fire the cron as Odoo's scheduler does, for every server's cron worker at once; wait for its run."""
+    import odoo.sql_db  # noqa: PLC0415
+
+    def fire():
+        with odoo.sql_db.db_connect(DATABASE).cursor() as cr:
+            cr.execute("INSERT INTO ir_cron_trigger (cron_id, call_at) VALUES (%s, now() AT TIME ZONE 'UTC') "
+                       "RETURNING call_at", [cron_id])  # fmt: skip
+            fired_at = cr.fetchone()[0]
+        with odoo.sql_db.db_connect("postgres").cursor() as cr:
+            cr.execute("SELECT pg_notify('cron_trigger', %s)", [DATABASE])
+        for _ in range(600):
+            time.sleep(0.1)
+            with odoo.sql_db.db_connect(DATABASE).cursor() as cr:
+                # A deferred run leaves a trigger minutes ahead: only this firing's must be gone.
+                cr.execute("SELECT count(*) FROM ir_cron_trigger WHERE cron_id = %s AND call_at <= %s",
+                           [cron_id, fired_at])  # fmt: skip
+                if not cr.fetchone()[0]:
+                    return
+        raise RuntimeError("the cron did not run within a minute of its firing")
+
+    return fire
+
+
+def wait_for_server(port, timeout=120):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            connection = http.client.HTTPConnection(HOST, PORT, timeout=5)
+            connection = http.client.HTTPConnection(HOST, port, timeout=5)
             connection.request("GET", "/web/login")
             if connection.getresponse().status == 200:
                 return
         except OSError:
             time.sleep(0.5)
-    raise RuntimeError(f"Odoo did not answer on {HOST}:{PORT}")
+    raise RuntimeError(f"Odoo did not answer on {HOST}:{port}")
 
 
-def poll(config, token, args):
-    """Start Odoo with ``args.workers`` workers and let the pollers loose; return (results, seconds)."""
-    server = subprocess.Popen(
-        odoo_command(config, "-d", DATABASE, "--db-filter", f"^{DATABASE}$", "--http-port", str(PORT),
-                     "--workers", str(args.workers), "--max-cron-threads", "0", "--log-level=warn"),
+def start_server(config, port, workers, logfile):
+    return subprocess.Popen(
+        odoo_command(config, "-d", DATABASE, "--db-filter", f"^{DATABASE}$", "--http-port", str(port),
+                     "--workers", str(workers), "--max-cron-threads", "1", "--logfile", str(logfile),
+                     "--log-level=warn", "--log-handler", "odoo.addons.external_calendar_api:INFO"),
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
+
+
+def run_load(config, args, logs, *, token, booking_ids, cron_id):
+    """Both servers, the pollers and the editor; returns (poll results, seconds, editor, log offsets)."""
+    servers = [
+        start_server(config, POLL_PORT, args.workers, logs["poll server"]),
+        start_server(config, EDIT_PORT, 2, logs["edit server"]),
+    ]
     try:
-        wait_for_server()
+        wait_for_server(POLL_PORT)
+        wait_for_server(EDIT_PORT)
         path = f"/w/api/v2/public_calendar.ics?token={token}"
-        warm = http.client.HTTPConnection(HOST, PORT, timeout=120)
+        warm = http.client.HTTPConnection(HOST, POLL_PORT, timeout=120)
         warm.request("GET", path)  # the first request builds the feed
         warm_status = warm.getresponse().status
         assert warm_status == 200, warm_status
+        log_starts = {name: log.stat().st_size for name, log in logs.items()}
         results = []
         deadline = time.monotonic() + args.seconds
         pollers = [Poller(path, deadline, args.max_requests, results) for _ in range(args.pollers)]
+        editor = Editor(deadline, booking_ids, cron_firer(cron_id))
         started = time.perf_counter()
-        for poller in pollers:
-            poller.start()
-        for poller in pollers:
-            poller.join(args.seconds + 60)
+        for thread in [editor, *pollers]:
+            thread.start()
+        for thread in [*pollers, editor]:
+            thread.join(args.seconds + 120)
         elapsed = time.perf_counter() - started
     finally:
-        server.terminate()
-        server.wait()
-    return results, elapsed
+        for server in servers:
+            server.terminate()
+        for server in servers:
+            server.wait()
+    return results, elapsed, editor, log_starts
 
 
 def main():
@@ -114,14 +229,17 @@ def main():
     parser.add_argument("--max-requests", type=int, default=200, help="requests per poller at most")
     # Odoo's prefork server listens with a backlog of 8 connections per worker: 200 pollers
     # arriving at once need 25 workers (idle workers cost memory, not CPU), or a reverse proxy.
-    parser.add_argument("--workers", type=int, default=25, help="Odoo HTTP worker processes")
+    parser.add_argument("--workers", type=int, default=25, help="HTTP worker processes of the poll server")
+    parser.add_argument(
+        "--fast", action="store_true", help="PostgreSQL without fsync, synchronous commits, full page writes"
+    )
     args = parser.parse_args()
 
     import odoo  # noqa: PLC0415
     import odoo.tools.config  # noqa: PLC0415
     from odoo.modules.registry import Registry  # noqa: PLC0415
 
-    with throwaway_odoo("ext-cal-load-") as (config, _cluster):
+    with throwaway_odoo("ext-cal-load-", durable=not args.fast) as (config, cluster):
         print(f"Installing {MODULE} and creating {args.bookings:,} bookings...", flush=True)
         install_module(config, DATABASE)
         odoo.tools.config.parse_config(["-c", str(config), "--log-level=warn"])
@@ -129,32 +247,96 @@ def main():
             env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {"tracking_disable": True})
             populate(env, args.bookings)
             token = env["calendar.feed"]._get_token()
-        results, elapsed = poll(config, token, args)
-    report(args, results, elapsed)
+            booking_ids = env["calendar.event"].search([("room_ids", "!=", False)], limit=50).ids
+            cron = env.ref(f"{MODULE}.{CRON_XMLID}")
+            # Due since the install: it would run once more at the servers' start.
+            cron.nextcall = odoo.fields.Datetime.now() + timedelta(hours=1)
+            cron_id = cron.id
+        logs = {
+            name: config.parent / f"{name.replace(' ', '-')}.log" for name in ("poll server", "edit server")
+        }
+        for log in logs.values():
+            log.touch()
+        results, elapsed, editor, log_starts = run_load(
+            config, args, logs, token=token, booking_ids=booking_ids, cron_id=cron_id
+        )
+        builds = read_builds(logs, log_starts)
+    failures = report(args, cluster.settings, results, elapsed)
+    failures += report_scale_out(editor, builds, results)
+    if failures:
+        sys.exit("\n".join(failures))
 
 
-def report(args, results, elapsed):
-    latencies = sorted(duration for duration, _status, _size in results)
-    statuses = [status for _duration, status, _size in results]
+def read_builds(logs, log_starts):
+    """Server -> Counter of what its log says it built during the load (and cron deferrals)."""
+    builds = {}
+    for name, log in logs.items():
+        with log.open(encoding="utf-8", errors="replace") as lines:
+            lines.seek(log_starts[name])
+            found = Counter()
+            for line in lines:
+                if match := BUILD_LOG.search(line):
+                    found[f"{match[1]} builds"] += 1
+                elif CRON_DEFERRED_LOG in line:
+                    found["cron deferrals"] += 1
+                elif " ERROR " in line or "Traceback" in line:
+                    found["errors logged"] += 1
+                    if found["errors logged"] <= 3:
+                        print(f"{name} logged: {line.rstrip()} {next(lines, '').rstrip()}")
+            builds[name] = found
+    return builds
+
+
+def report(args, settings, results, elapsed):
+    latencies = sorted(duration for duration, *_rest in results)
+    statuses = [status for _duration, status, *_rest in results]
     errors = sum(status not in (200, 304) for status in statuses)
 
     def percentile(fraction):
         return latencies[min(len(latencies) - 1, int(fraction * len(latencies)))] * 1000
 
-    print(f"\n{args.pollers} pollers, {args.bookings:,} bookings, Odoo --workers {args.workers}, "
-          f"at most {args.seconds:g} s and {args.max_requests} requests each, loopback\n")  # fmt: skip
+    print(f"\n{args.pollers} pollers, {args.bookings:,} bookings, poll server with --workers {args.workers}, "
+          f"at most {args.seconds:g} s and {args.max_requests} requests each, loopback; "
+          f"PostgreSQL {settings}\n")  # fmt: skip
     print("| requests | requests/s | 200 | 304 | errors | p50 | p99 | max | MB sent |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     print(
         f"| {len(results):,} | {len(results) / elapsed:,.0f} | {statuses.count(200):,} | {statuses.count(304):,} "
         f"| {errors} | {percentile(0.5):.1f} ms | {percentile(0.99):.1f} ms | {latencies[-1] * 1000:.1f} ms "
-        f"| {sum(size for _d, _s, size in results) / 1e6:,.1f} |"
+        f"| {sum(size for _d, _s, size, *_rest in results) / 1e6:,.1f} |"
     )
     print(f"\nmean latency {statistics.mean(latencies) * 1000:.1f} ms over {elapsed:.1f} s")
     if failures := Counter(status for status in statuses if status not in (200, 304)):
         print("failures:", ", ".join(f"{count} {kind}" for kind, count in failures.most_common()))
-    if errors:
-        sys.exit(f"{errors} requests failed")
+    return [f"{errors} requests failed"] if errors else []
+
+
+def report_scale_out(editor, builds, results):
+    bodies = defaultdict(set)
+    for _duration, status, _size, etag, digest in results:
+        if status == 200:
+            bodies[etag].add(digest)
+    two_bodies = sum(len(digests) > 1 for digests in bodies.values())
+    print("\n| server | full builds | incremental builds | cron deferrals | errors logged |")
+    print("|---|---:|---:|---:|---:|")
+    for name, found in builds.items():
+        print(f"| {name} | {found['full builds']} | {found['incremental builds']} | {found['cron deferrals']} "
+              f"| {found['errors logged']} |")  # fmt: skip
+    total = sum(builds.values(), Counter())
+    cron_runs = total["full builds"] - editor.done["refreshes"] + total["cron deferrals"]
+    print(f"\neditor on the edit server: {editor.done['edits']} edits, {editor.done['refreshes']} refreshes, "
+          f"{editor.done['cron firings']} cron firings on both servers at once; cron runs: {cron_runs}; "
+          f"distinct ETags served with 200: {len(bodies)}, with two bodies: {two_bodies}")  # fmt: skip
+    failures = []
+    if editor.error:
+        failures.append(f"the editor failed: {editor.error}")
+    if two_bodies:
+        failures.append(f"{two_bodies} ETags were served with two different bodies")
+    if cron_runs != editor.done["cron firings"]:
+        failures.append(f"{editor.done['cron firings']} cron firings ran {cron_runs} times")
+    if total["errors logged"]:
+        failures.append(f"the servers logged {total['errors logged']} errors")
+    return failures
 
 
 if __name__ == "__main__":

@@ -450,7 +450,9 @@ class CalendarFeed(models.Model):
             return True
         try:
             with self.env.cr.savepoint(flush=False):
-                self.env.cr.execute("SELECT id FROM calendar_feed WHERE id = %s FOR UPDATE NOWAIT", [self.id])
+                # An expected outcome, not a "bad query" for the server's error log.
+                lock = "SELECT id FROM calendar_feed WHERE id = %s FOR UPDATE NOWAIT"
+                self.env.cr.execute(lock, [self.id], log_exceptions=False)
         except (errors.LockNotAvailable, errors.SerializationFailure):
             return False
         return True
