@@ -4,15 +4,18 @@ Starts a throw-away PostgreSQL with N bookings and two Odoo servers in
 multi-worker (prefork) mode on that one database, as integrators deploy
 behind a proxy, each with a cron worker:
 
-- the *poll server* answers P concurrent pollers for a bounded time and
-  number of requests. Each poller behaves like a calendar server: one full
-  GET of the ICS feed, then revalidations with If-None-Match (mostly 304),
-  and every tenth request a one-room feed, each on a new connection;
+- the *poll server* answers P concurrent pollers. Each poller behaves like
+  a calendar server: one full GET of the ICS feed, then revalidations with
+  If-None-Match (mostly 304), and every tenth request a one-room feed, each
+  on a new connection;
 - meanwhile an editor works on the *edit server* over JSON-RPC, as the
-  admin: it renames a booking every half second, presses Refresh every
-  tenth step, and every sixteenth step fires the hourly cron on both
+  admin, to a fixed plan: it renames a booking 12 times, half a second
+  apart, presses Refresh twice, and twice fires the hourly cron on both
   servers at once (a trigger row and the NOTIFY Odoo's cron workers listen
-  to) and waits until it has run.
+  to), waiting each time until it has run.
+
+The pollers poll until the editor's plan is done and at least ``--seconds``
+have passed (each at most ``--max-requests`` times).
 
 It prints requests/s, latency percentiles and errors (anything but 200/304,
 or a failed connection), then what the two servers built, and checks that
@@ -52,21 +55,25 @@ CRON_XMLID = "ir_cron_external_calendar_refresh"
 BUILD_LOG = re.compile(r"External calendar feed \d+: (full|incremental) build")
 CRON_DEFERRED_LOG = "another build is under way"
 EDIT_INTERVAL = 0.5
-REFRESH_EVERY = 10
-CRON_EVERY = 16
+#: The editor's plan, in steps: it renames a booking at each step, presses Refresh or fires
+#: the cron after some of them. The pollers keep polling until the plan is done.
+EDIT_STEPS = 12
+REFRESH_AFTER = (4, 9)
+CRON_AFTER = (6, 12)
+EDITOR_TIMEOUT = 300
 
 
 class Poller(threading.Thread):
-    def __init__(self, path, deadline, max_requests, results):
+    def __init__(self, path, stop, max_requests, results):
         super().__init__(daemon=True)
-        self.path, self.deadline, self.max_requests, self.results = path, deadline, max_requests, results
+        self.path, self.stop, self.max_requests, self.results = path, stop, max_requests, results
 
     def run(self):
         # A new connection per poll, as calendar servers fetch a feed once per interval.
         # (Keeping one open would pin one of Odoo's prefork workers to one poller.)
         etag = None
         for number in range(self.max_requests):
-            if time.monotonic() >= self.deadline:
+            if self.stop.is_set():
                 break
             path = f"{self.path}&room=R1" if number % 10 == 9 else self.path
             headers = {"Connection": "close"} | (
@@ -94,9 +101,9 @@ class Poller(threading.Thread):
 class Editor(threading.Thread):
     """The admin at work on the edit server, and the hourly cron fired on both servers at once."""
 
-    def __init__(self, deadline, booking_ids, fire_cron):
+    def __init__(self, booking_ids, fire_cron):
         super().__init__(daemon=True)
-        self.deadline, self.booking_ids, self.fire_cron = deadline, booking_ids, fire_cron
+        self.booking_ids, self.fire_cron = booking_ids, fire_cron
         self.done = Counter()
         self.error = None
 
@@ -106,17 +113,15 @@ class Editor(threading.Thread):
     def run(self):
         try:
             self.uid = rpc("common", "login", DATABASE, "admin", "admin")
-            step = 0
-            while time.monotonic() < self.deadline:
-                step += 1
+            for step in range(1, EDIT_STEPS + 1):
                 booking = self.booking_ids[step % len(self.booking_ids)]
                 self.call("calendar.event", "write", [booking], {"name": f"Edited during the load {step}"})
                 self.done["edits"] += 1
-                if step % REFRESH_EVERY == 0:
+                if step in REFRESH_AFTER:
                     settings = self.call("res.config.settings", "create", {})
                     self.call("res.config.settings", "action_external_calendar_refresh", [settings])
                     self.done["refreshes"] += 1
-                if step % CRON_EVERY == 0:
+                if step in CRON_AFTER:
                     self.fire_cron()
                     self.done["cron firings"] += 1
                 time.sleep(EDIT_INTERVAL)
@@ -204,14 +209,17 @@ def run_load(config, args, logs, *, token, booking_ids, cron_id):
         assert warm_status == 200, warm_status
         log_starts = {name: log.stat().st_size for name, log in logs.items()}
         results = []
-        deadline = time.monotonic() + args.seconds
-        pollers = [Poller(path, deadline, args.max_requests, results) for _ in range(args.pollers)]
-        editor = Editor(deadline, booking_ids, cron_firer(cron_id))
+        stop = threading.Event()
+        pollers = [Poller(path, stop, args.max_requests, results) for _ in range(args.pollers)]
+        editor = Editor(booking_ids, cron_firer(cron_id))
         started = time.perf_counter()
         for thread in [editor, *pollers]:
             thread.start()
-        for thread in [*pollers, editor]:
-            thread.join(args.seconds + 120)
+        editor.join(EDITOR_TIMEOUT)
+        time.sleep(max(0.0, started + args.seconds - time.perf_counter()))
+        stop.set()
+        for poller in pollers:
+            poller.join(120)
         elapsed = time.perf_counter() - started
     finally:
         for server in servers:
@@ -225,7 +233,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bookings", type=int, default=10_000)
     parser.add_argument("--pollers", type=int, default=200)
-    parser.add_argument("--seconds", type=float, default=20.0, help="how long the pollers run at most")
+    parser.add_argument("--seconds", type=float, default=20.0, help="how long the pollers run at least")
     parser.add_argument("--max-requests", type=int, default=200, help="requests per poller at most")
     # Odoo's prefork server listens with a backlog of 8 connections per worker: 200 pollers
     # arriving at once need 25 workers (idle workers cost memory, not CPU), or a reverse proxy.
@@ -296,7 +304,7 @@ def report(args, settings, results, elapsed):
         return latencies[min(len(latencies) - 1, int(fraction * len(latencies)))] * 1000
 
     print(f"\n{args.pollers} pollers, {args.bookings:,} bookings, poll server with --workers {args.workers}, "
-          f"at most {args.seconds:g} s and {args.max_requests} requests each, loopback; "
+          f"at least {args.seconds:g} s and at most {args.max_requests} requests each, loopback; "
           f"PostgreSQL {settings}\n")  # fmt: skip
     print("| requests | requests/s | 200 | 304 | errors | p50 | p99 | max | MB sent |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
@@ -328,6 +336,9 @@ def report_scale_out(editor, builds, results):
           f"{editor.done['cron firings']} cron firings on both servers at once; cron runs: {cron_runs}; "
           f"distinct ETags served with 200: {len(bodies)}, with two bodies: {two_bodies}")  # fmt: skip
     failures = []
+    planned = {"edits": EDIT_STEPS, "refreshes": len(REFRESH_AFTER), "cron firings": len(CRON_AFTER)}
+    if dict(editor.done) != planned:
+        failures.append(f"the editor did {dict(editor.done)} of its plan {planned}")
     if editor.error:
         failures.append(f"the editor failed: {editor.error}")
     if two_bodies:

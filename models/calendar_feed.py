@@ -446,7 +446,11 @@ class CalendarFeed(models.Model):
         than what this transaction can see, and the next request serves it.
         """
         if wait:
-            self.env.cr.execute("SELECT id FROM calendar_feed WHERE id = %s FOR UPDATE", [self.id])
+            # A serialization failure here makes Odoo retry the whole request on a fresh
+            # snapshot, which it logs itself: not a "bad query" for the server's error log.
+            self.env.cr.execute(
+                "SELECT id FROM calendar_feed WHERE id = %s FOR UPDATE", [self.id], log_exceptions=False
+            )
             return True
         try:
             with self.env.cr.savepoint(flush=False):
