@@ -22,6 +22,7 @@ test: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(VPY) -m ruff check .
 	$(VPY) -m ruff format --check .
+	$(VPY) scripts/check_size.py
 	@# README.md is the front door, so no OCA README.rst.
 	$(VPY) -m pylint --rcfile=.pylintrc --disable=missing-readme models controllers __init__.py __manifest__.py
 

@@ -181,7 +181,7 @@ def check_like_for_like(env, feed_events):
 def measure_baselines(env, size):
     Feed = env["calendar.feed"]
     settings = Feed._get_settings()
-    window = Feed._window(settings)
+    window = settings.window(datetime.now(UTC))
     feed_events = [
         event for batch in env["calendar.event"]._read_feed_events(window, settings) for event in batch
     ]

@@ -12,7 +12,6 @@ from .json_feed import (
     document_head,
     dump_event,
     event_to_json,
-    render_document,
     room_to_json,
 )
 from .records import BUSY_TITLE, CANCELLED, CONFIRMED, STATUSES, TENTATIVE, FeedEvent, FeedRoom, fingerprint
@@ -33,7 +32,6 @@ __all__ = [
     "event_to_json",
     "fingerprint",
     "render_calendar",
-    "render_document",
     "render_vevent",
     "room_to_json",
 ]

@@ -9,10 +9,10 @@ booking starts and ends at midnight in the calendar's time zone.
 """
 
 import json
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from .records import FeedEvent, FeedRoom
+from .records import FeedEvent, FeedRoom, as_moment
 
 #: One encoder for every event: ``json.dumps`` with options builds a new one per call.
 _COMPACT_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
@@ -23,12 +23,6 @@ def format_utc(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds")[:19] + "Z"  # 40% faster than strftime
 
 
-def _as_datetime(moment, zone):
-    if isinstance(moment, datetime):
-        return moment
-    return datetime.combine(moment, time.min, tzinfo=zone)
-
-
 def room_to_json(room: FeedRoom, **extra) -> dict:
     """The JSON object of a room, in events and in room lists (``extra`` fields last)."""
     return {"id": room.id, "code": room.code, "name": room.name, "location": room.location, **extra}
@@ -36,12 +30,13 @@ def room_to_json(room: FeedRoom, **extra) -> dict:
 
 def event_to_json(event: FeedEvent, zone: ZoneInfo) -> dict:
     """The JSON object of one booking (private ones without their details)."""
+    start, end = event.bounds(zone)
     return {
         "id": event.id,
         "uid": event.uid,
         "status": event.status,
-        "eventStart": format_utc(_as_datetime(event.start, zone)),
-        "eventEnd": format_utc(_as_datetime(event.end, zone)),
+        "eventStart": format_utc(start),
+        "eventEnd": format_utc(end),
         "allDay": event.all_day,
         "activity": {"title": event.public_title, "color": event.color or None},
         "note": event.public_description,
@@ -70,8 +65,8 @@ def document_head(*, timezone, updated_at, window_start, window_end, **extra) ->
         "timeZone": timezone,
         "updatedAt": format_utc(updated_at),
         "window": {
-            "from": format_utc(_as_datetime(window_start, zone)),
-            "to": format_utc(_as_datetime(window_end, zone)),
+            "from": format_utc(as_moment(window_start, zone)),
+            "to": format_utc(as_moment(window_end, zone)),
         },
         **extra,
     }
@@ -88,11 +83,3 @@ def assemble_document(event_objects, head: dict) -> bytes:
     """A JSON response: ``head``'s fields, then ``events`` from :func:`dump_event` texts, in order."""
     opening, closing = document_envelope(head)
     return f"{opening}{','.join(event_objects)}{closing}".encode()
-
-
-def render_document(events, *, timezone, **head) -> bytes:
-    """The JSON feed of ``events``, in the order given (see :func:`document_head`)."""
-    zone = ZoneInfo(timezone)
-    return assemble_document(
-        [dump_event(event, zone) for event in events], document_head(timezone=timezone, **head)
-    )

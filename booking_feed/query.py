@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from .api import FeedError
 from .records import ROOM_CODE_PATTERN
 from .window import Window
 
@@ -27,8 +28,8 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _SHOWN_LENGTH = 40
 
 
-class QueryError(ValueError):
-    """A request parameter is wrong; the message says which and why."""
+class QueryError(FeedError, ValueError):
+    """A request parameter is wrong; the message says which and why (a 400)."""
 
 
 @dataclass(frozen=True)
@@ -46,10 +47,6 @@ class FeedQuery:
         start = max(self.start, window.start) if self.start else window.start
         end = min(self.end, window.end) if self.end else window.end
         return start, max(start, end)
-
-    @property
-    def is_filtered(self):
-        return bool(self.room_codes or self.start or self.end or self.text or self.statuses)
 
 
 def shown(value: str) -> str:

@@ -8,7 +8,7 @@ alone, so it can be tested and reused without Odoo.
 import hashlib
 import re
 from dataclasses import dataclass, fields
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta, tzinfo
 
 from .text import clean_text, hide_contact_details
 
@@ -21,6 +21,11 @@ STATUSES = (CONFIRMED, TENTATIVE, CANCELLED)
 BUSY_TITLE = "Busy"
 #: Room codes select rooms in feed links, so they are URL-safe.
 ROOM_CODE_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,32}")
+
+
+def as_moment(value: datetime | date, zone: tzinfo) -> datetime:
+    """A datetime as it is; a date as its midnight in ``zone`` (all-day bookings, local days)."""
+    return value if isinstance(value, datetime) else datetime.combine(value, time.min, tzinfo=zone)
 
 
 def _clean_text_fields(record, names):
@@ -112,6 +117,10 @@ class FeedEvent:
     def public_description(self):
         return "" if self.private else hide_contact_details(self.description)
 
+    def bounds(self, zone: tzinfo) -> tuple[datetime, datetime]:
+        """Start and end as datetimes: an all-day booking spans whole days of ``zone``."""
+        return as_moment(self.start, zone), as_moment(self.end, zone)
+
     @property
     def location(self):
         """Room names (with their building) joined the way calendars show them."""
@@ -138,3 +147,14 @@ def fingerprint(event: FeedEvent, *context) -> str:
     published = [getattr(event, name) for name in _PUBLISHED_FIELDS]
     published[_ROOMS_INDEX] = [tuple(vars(room).values()) for room in event.rooms]
     return hashlib.sha256(repr((published, context)).encode()).hexdigest()
+
+
+def strictly_after(now: datetime, last_change: datetime | None) -> datetime:
+    """``now`` to the second, but later than ``last_change``.
+
+    The time of a change (LAST-MODIFIED of an event, Last-Modified of a
+    feed) never goes back nor repeats, so a client comparing times never
+    takes a change for one it already has.
+    """
+    now = now.replace(microsecond=0)
+    return now if last_change is None else max(now, last_change + timedelta(seconds=1))

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from .api import FeedError
 from .query import QueryError, checked_values, shown
 
 TOKEN_VERSION = 1
@@ -21,6 +22,16 @@ TOKEN_VERSION = 1
 MAX_NUMBER = 2**31 - 1
 _CURSOR_START_FORMAT = "%Y-%m-%d %H:%M:%S"
 _LIMIT = re.compile(r"[0-9]{1,9}")
+
+
+class SyncTokenExpired(FeedError):
+    """The sync token predates deletions the feed has forgotten: a full sync is needed."""
+
+    status = 410
+    code = "sync_token_expired"
+
+    def __init__(self):
+        super().__init__("since: this sync token is too old; do a full sync without since")
 
 
 def filter_signature(query_items) -> str:

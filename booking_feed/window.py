@@ -21,16 +21,6 @@ class Window:
     first_day: date
     last_day: date
 
-    def contains(self, start, end):
-        """Whether a booking overlapping ``[start, end)`` is published.
-
-        Timed bookings compare UTC datetimes; all-day bookings compare local
-        dates (``end`` is then the exclusive day after the last one).
-        """
-        if isinstance(start, datetime):
-            return start < self.end and end > self.start
-        return start <= self.last_day and end > self.first_day
-
 
 def local_today(now: datetime, timezone: str) -> date:
     """The calendar's current day: the window moves when this changes."""

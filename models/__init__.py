@@ -1,8 +1,11 @@
+# The mixin first: the models below inherit it.
+from . import calendar_feed_change_mixin  # isort: skip
 from . import (
     calendar_event,
     calendar_feed,
     calendar_feed_change,
     calendar_feed_entry,
+    calendar_feed_query,
     calendar_room,
     ir_config_parameter,
     res_config_settings,

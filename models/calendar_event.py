@@ -3,7 +3,7 @@ from datetime import UTC, timedelta
 from lxml import html as lxml_html
 
 from odoo import api, fields, models
-from odoo.tools import html2plaintext, is_html_empty
+from odoo.tools import SQL, html2plaintext, is_html_empty
 
 from ..booking_feed import FeedEvent
 
@@ -20,7 +20,8 @@ HIDDEN_PRIVACIES = ("private", "confidential")
 
 
 class CalendarEvent(models.Model):
-    _inherit = "calendar.event"
+    _name = "calendar.event"
+    _inherit = ["calendar.event", "calendar.feed.change.mixin"]
 
     room_ids = fields.Many2many(
         "calendar.room",
@@ -77,23 +78,9 @@ class CalendarEvent(models.Model):
             else:
                 event.room_conflict_warning = False
 
-    # -- change journal ------------------------------------------------------
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        events = super().create(vals_list)
-        self.env["calendar.feed.change"]._record_change(events.filtered("room_ids").ids)
-        return events
-
-    def write(self, vals):
-        bookings_before = self.filtered("room_ids")
-        result = super().write(vals)
-        self.env["calendar.feed.change"]._record_change((bookings_before | self.filtered("room_ids")).ids)
-        return result
-
-    def unlink(self):
-        self.env["calendar.feed.change"]._record_change(self.filtered("room_ids").ids)
-        return super().unlink()
+    def _get_feed_changes(self):
+        """Only bookings (events with rooms) are published."""
+        return self.filtered("room_ids").ids
 
     # -- publication ---------------------------------------------------------
 
@@ -115,25 +102,65 @@ class CalendarEvent(models.Model):
             "order": {room_id: index for index, room_id in enumerate(rooms.ids)},
             "colors": {room.id: room.color for room in rooms},
         }
-        default_privacy = self.env["res.users"].sudo()._default_user_calendar_default_privacy() or "public"
         database_uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid")
-        statuses = ["confirmed", "tentative"] if settings["publish_tentative"] else ["confirmed"]
-        params = {
-            "rooms": rooms.ids, "statuses": statuses, "privacy": default_privacy,
-            "start": window.start.replace(tzinfo=None), "end": window.end.replace(tzinfo=None),
-            "first_day": window.first_day, "last_day": window.last_day,
-            "ids": list(event_ids) if event_ids is not None else None, "batch": batch_size, "after": 0,
-        }  # fmt: skip
-        while True:
-            self.env.cr.execute(_PUBLISHED_BOOKINGS_QUERY, params)
-            rows = self.env.cr.dictfetchall()
-            if not rows:
-                return
-            yield [self._row_to_feed_event(row, settings, published_rooms, database_uuid) for row in rows]
-            params["after"] = rows[-1]["id"]
+        after = 0
+        while rows := self.env.execute_query_dict(
+            self._published_bookings_query(
+                window, settings, rooms=rooms, event_ids=event_ids, after=after, limit=batch_size
+            )
+        ):
+            privacy = self._get_effective_privacies(rows)
+            yield [
+                self._row_to_feed_event(row, privacy[row["id"]], settings, published_rooms, database_uuid)
+                for row in rows
+            ]
+            after = rows[-1]["id"]
 
     @api.model
-    def _row_to_feed_event(self, row, settings, published_rooms, database_uuid):
+    def _published_bookings_query(self, window, settings, *, rooms, event_ids, after, limit):
+        """One batch of published bookings, by id after ``after``, with their rooms and tag colours."""
+        room_rel, tag_rel = self._fields["room_ids"], self._fields["categ_ids"]
+        return SQL(
+            """
+            SELECT e.id, e.name, e.start, e.stop, e.start_date, e.stop_date, e.allday, e.booking_status,
+                   e.create_date, e.write_date, e.show_as, e.description, e.recurrence_id, e.privacy,
+                   e.user_id, recurrence.base_event_id = e.id AS is_series_base,
+                   ARRAY(SELECT rel.%(room)s FROM %(room_rel)s rel
+                          WHERE rel.%(room_event)s = e.id) AS room_ids,
+                   ARRAY(SELECT tag.color FROM %(tag_rel)s tags
+                           JOIN %(tag_table)s tag ON tag.id = tags.%(tag)s
+                          WHERE tags.%(tag_event)s = e.id ORDER BY tag.id) AS tag_colors
+              FROM calendar_event e
+              LEFT JOIN calendar_recurrence recurrence ON recurrence.id = e.recurrence_id
+             WHERE e.active AND e.booking_status = ANY(%(statuses)s) AND e.id > %(after)s
+               AND (%(ids)s::int[] IS NULL OR e.id = ANY(%(ids)s::int[]))
+               AND EXISTS (SELECT 1 FROM %(room_rel)s rel
+                            WHERE rel.%(room_event)s = e.id AND rel.%(room)s = ANY(%(rooms)s))
+               AND ((NOT e.allday AND e.start < %(end)s AND e.stop > %(start)s)
+                    OR (e.allday AND e.start_date <= %(last_day)s AND e.stop_date >= %(first_day)s))
+             ORDER BY e.id
+             LIMIT %(limit)s
+            """,
+            room_rel=SQL.identifier(room_rel.relation), room_event=SQL.identifier(room_rel.column1),
+            room=SQL.identifier(room_rel.column2), tag_rel=SQL.identifier(tag_rel.relation),
+            tag_event=SQL.identifier(tag_rel.column1), tag=SQL.identifier(tag_rel.column2),
+            tag_table=SQL.identifier(self.env[tag_rel.comodel_name]._table),
+            statuses=list(settings.published_statuses), after=after, rooms=rooms.ids, limit=limit,
+            ids=list(event_ids) if event_ids is not None else None,
+            start=window.start.replace(tzinfo=None), end=window.end.replace(tzinfo=None),
+            first_day=window.first_day, last_day=window.last_day,
+        )  # fmt: skip
+
+    @api.model
+    def _get_effective_privacies(self, rows):
+        """``{event id: privacy}`` by Odoo's rule for ``effective_privacy``: the event's own, else its
+        organizer's default, read once per organizer rather than once per event."""
+        organizers = self.env["res.users"].sudo().browse({row["user_id"] for row in rows if row["user_id"]})
+        defaults = {user.id: user.calendar_default_privacy for user in organizers}
+        return {row["id"]: row["privacy"] or defaults.get(row["user_id"]) for row in rows}
+
+    @api.model
+    def _row_to_feed_event(self, row, privacy, settings, published_rooms, database_uuid):
         """One row of the published-bookings query as the plain record the feeds render."""
         feed_rooms, room_order = published_rooms["feed_rooms"], published_rooms["order"]
         if row["allday"]:
@@ -142,7 +169,7 @@ class CalendarEvent(models.Model):
             start, end = row["start"].replace(tzinfo=UTC), row["stop"].replace(tzinfo=UTC)
         room_ids = sorted((rid for rid in row["room_ids"] if rid in feed_rooms), key=room_order.__getitem__)
         colors = [*(row["tag_colors"] or []), *(published_rooms["colors"][rid] for rid in room_ids)]
-        description = settings["publish_description"] and self._html_to_feed_text(row["description"])
+        description = settings.publish_description and self._html_to_feed_text(row["description"])
         return FeedEvent(
             id=row["id"],
             uid=f"calendar-event-{row['id']}-{database_uuid}@odoo",
@@ -155,13 +182,13 @@ class CalendarEvent(models.Model):
             status=row["booking_status"],
             rooms=tuple(feed_rooms[rid] for rid in room_ids),
             description=description or "",
-            private=row["privacy"] in HIDDEN_PRIVACIES,
+            private=privacy in HIDDEN_PRIVACIES,
             busy=row["show_as"] == "busy",
             color=next((ODOO_COLORS[i] for i in colors if 0 < (i or 0) < len(ODOO_COLORS)), ""),
             is_recurring_series=bool(row["is_series_base"]),
             is_part_of_recurring_series=row["recurrence_id"] is not None,
-            organizer_name=settings["organizer_name"],
-            organizer_email=settings["organizer_email"],
+            organizer_name=settings.organizer_name,
+            organizer_email=settings.organizer_email,
         )
 
     @staticmethod
@@ -177,29 +204,3 @@ class CalendarEvent(models.Model):
         for link in tree.xpath("//a[starts-with(@href, 'mailto:') or starts-with(@href, 'tel:')]"):
             link.drop_tree()
         return html2plaintext(lxml_html.tostring(tree, encoding="unicode"), include_references=False).strip()
-
-
-_PUBLISHED_BOOKINGS_QUERY = """
-    SELECT e.id, e.name, e.start, e.stop, e.start_date, e.stop_date, e.allday, e.booking_status,
-           e.create_date, e.write_date, e.show_as, e.description, e.recurrence_id,
-           COALESCE(e.privacy, settings.calendar_default_privacy, %(privacy)s) AS privacy,
-           recurrence.base_event_id = e.id AS is_series_base,
-           ARRAY(SELECT rel.room_id FROM calendar_event_calendar_room_rel rel
-                  WHERE rel.event_id = e.id) AS room_ids,
-           ARRAY(SELECT tag.color FROM meeting_category_rel tags
-                   JOIN calendar_event_type tag ON tag.id = tags.type_id
-                  WHERE tags.event_id = e.id ORDER BY tag.id) AS tag_colors
-      FROM calendar_event e
-      LEFT JOIN calendar_recurrence recurrence ON recurrence.id = e.recurrence_id
-      LEFT JOIN res_users_settings settings ON settings.user_id = e.user_id
-     WHERE e.active
-       AND e.booking_status = ANY(%(statuses)s)
-       AND e.id > %(after)s
-       AND (%(ids)s::int[] IS NULL OR e.id = ANY(%(ids)s::int[]))
-       AND EXISTS (SELECT 1 FROM calendar_event_calendar_room_rel rel
-                    WHERE rel.event_id = e.id AND rel.room_id = ANY(%(rooms)s))
-       AND ((NOT e.allday AND e.start < %(end)s AND e.stop > %(start)s)
-            OR (e.allday AND e.start_date <= %(last_day)s AND e.stop_date >= %(first_day)s))
-     ORDER BY e.id
-     LIMIT %(batch)s
-"""

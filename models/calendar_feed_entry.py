@@ -1,11 +1,14 @@
 import io
 import json
+from dataclasses import replace
+from datetime import UTC
+from zoneinfo import ZoneInfo
 
-from psycopg2.extras import execute_values
+from odoo import api, fields, models
+from odoo.tools import SQL, split_every
 
-from odoo import fields, models
-
-from ..booking_feed import FeedEvent, dump_event, render_vevent
+from ..booking_feed import CANCELLED, FeedEvent, dump_event, fingerprint, render_vevent
+from ..booking_feed.records import strictly_after
 
 
 class CalendarFeedEntry(models.Model):
@@ -86,6 +89,82 @@ class CalendarFeedEntry(models.Model):
             "json_object": dump_event(event, zone),
         }
 
+    @api.model
+    def _overlap_domain(self, start, end):
+        """Entries overlapping ``[start, end)`` (aware datetimes): the window rule of every feed."""
+        return [("stop_at", ">", start.replace(tzinfo=None)), ("start_at", "<", end.replace(tzinfo=None))]
+
+    # -- following the bookings ------------------------------------------------
+
+    def _sync_published(self, settings, window, now, event_ids=None):
+        """Bring the entries in line with the published bookings (only ``event_ids`` if given).
+
+        New bookings get an entry; changed ones a higher SEQUENCE; bookings
+        that left the feed become CANCELLED tombstones, kept for the
+        retention period so importers and sync clients learn they are gone.
+        (A booking that merely ended before the window is a tombstone too,
+        for sync clients; the ICS feed does not show it, being outside the
+        window.) Every entry this build touches gets one new change stamp,
+        which is returned (None when nothing changed). Bookings are read and
+        entries written in batches, in SQL.
+        """
+        zone = ZoneInfo(settings.timezone)
+        stamp = []  # taken on the first change only
+
+        def prepare(event, key, **values):
+            if not stamp:
+                stamp.append(self._next_change_stamp())
+            return self._prepare_values(event, key, event.bounds(zone), zone, change_stamp=stamp[0], **values)
+
+        published_ids = []
+        for batch in self.env["calendar.event"].sudo()._read_feed_events(window, settings, event_ids):
+            states = self._get_states([event.id for event in batch])
+            additions, changes = [], []
+            for event in batch:
+                published_ids.append(event.id)
+                key = fingerprint(event, settings.timezone)
+                state = states.get(event.id)
+                if state is None:
+                    additions.append(prepare(event, key))
+                elif state[0] != key or state[3]:
+                    _key, sequence, modified_at, _removed_at = state
+                    updated = strictly_after(now, modified_at.replace(tzinfo=UTC))
+                    changes.append(prepare(replace(event, sequence=sequence + 1, updated=updated), key))
+            self._insert(additions)
+            self._upsert(changes)
+        removed_at = now.replace(tzinfo=None, microsecond=0)
+        self._upsert([
+            prepare(replace(last, status=CANCELLED, sequence=last.sequence + 1,
+                            updated=strictly_after(now, last.updated)), key, removed_at=removed_at)
+            for key, last in self._get_departed(published_ids, among=event_ids)
+        ])  # fmt: skip
+        return stamp[0] if stamp else None
+
+    @api.model
+    def _render_all_again(self):
+        """After an install or update: render every entry again with the new code.
+
+        What was published does not change (same record, same SEQUENCE); only
+        its rendering and fingerprint may, so the next request rebuilds the
+        feed from fresh blocks instead of serving the previous version's
+        output, and a new way of fingerprinting is no change for subscribers.
+        """
+        timezone = self.env["calendar.feed"]._get_settings().timezone
+        zone = ZoneInfo(timezone)
+        # Every entry, on purpose; in batches so memory stays bounded.
+        all_entries = self.sudo().search([])  # pylint: disable=no-search-all
+        for batch in split_every(1000, all_entries.ids, self.sudo().browse):
+            values = []
+            for entry in batch:
+                event = entry._get_feed_event()
+                bounds = (entry.start_at.replace(tzinfo=UTC), entry.stop_at.replace(tzinfo=UTC))
+                values.append(self._prepare_values(
+                    event, fingerprint(event, timezone), bounds, zone, removed_at=entry.removed_at,
+                    change_stamp=entry.change_stamp,
+                ))  # fmt: skip
+            self.sudo()._upsert(values)
+        self.env["calendar.feed.change"]._record_change()
+
     # -- bulk access for builds: SQL, since a build may touch 100k entries --
 
     def _get_states(self, event_ids):
@@ -102,30 +181,41 @@ class CalendarFeedEntry(models.Model):
         """Create the entries of ``values_list``, which must be new (from :meth:`_prepare_values`).
 
         With COPY, which PostgreSQL reads in 60% of the time INSERT's literals
-        take: a cold build writes tens of megabytes here.
+        take: a cold build writes tens of megabytes here (0.21 s instead of
+        0.33 s at 10k bookings, measured with ``make bench``).
         """
         if not values_list:
             return
         self.flush_model()
         rows = io.BytesIO(b"".join(_copy_line(values.values()) for values in values_list))
-        copy = f"COPY calendar_feed_entry ({', '.join(values_list[0])}) FROM STDIN"
-        self.env.cr._obj.copy_expert(copy, rows)  # psycopg2's COPY needs the raw cursor
+        copy = SQL("COPY calendar_feed_entry (%s) FROM STDIN", _column_list(values_list[0]))
+        self.env.cr._obj.copy_expert(copy.code, rows)  # psycopg2's COPY needs the raw cursor (see above)
         self.invalidate_model()
 
     def _upsert(self, values_list):
-        """Create or replace the entries of ``values_list`` (from :meth:`_prepare_values`)."""
+        """Create or replace the entries of ``values_list`` (from :meth:`_prepare_values`).
+
+        The rows travel as one JSON array, which PostgreSQL turns into
+        entries of the table's own column types.
+        """
         if not values_list:
             return
         self.flush_model()
         columns = list(values_list[0])
-        updates = ", ".join(f"{column} = EXCLUDED.{column}" for column in columns if column != "event_id")
-        execute_values(
-            self.env.cr._obj,  # psycopg2's bulk VALUES needs the raw cursor
-            f"INSERT INTO calendar_feed_entry ({', '.join(columns)}) VALUES %s "  # noqa: S608  (fixed columns)
-            f"ON CONFLICT (event_id) DO UPDATE SET {updates}",
-            [tuple(values[column] for column in columns) for values in values_list],
-            page_size=1000,
+        updates = SQL(", ").join(
+            SQL("%s = EXCLUDED.%s", SQL.identifier(column), SQL.identifier(column))
+            for column in columns
+            if column != "event_id"
         )
+        for batch in split_every(1000, values_list):
+            self.env.execute_query(SQL(
+                """
+                INSERT INTO calendar_feed_entry (%(columns)s)
+                SELECT %(columns)s FROM jsonb_populate_recordset(NULL::calendar_feed_entry, %(rows)s)
+                ON CONFLICT (event_id) DO UPDATE SET %(updates)s
+                """,
+                columns=_column_list(columns), rows=json.dumps(batch, default=str), updates=updates,
+            ))  # fmt: skip
         self.invalidate_model()
 
     def _get_departed(self, published_ids, among=None):
@@ -154,6 +244,10 @@ class CalendarFeedEntry(models.Model):
         stamps = [row[0] for row in self.env.cr.fetchall()]
         self.invalidate_model()
         return max(stamps, default=0)
+
+
+def _column_list(columns):
+    return SQL(", ").join(SQL.identifier(column) for column in columns)
 
 
 def _copy_line(values):

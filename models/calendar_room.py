@@ -7,6 +7,7 @@ from ..booking_feed.records import ROOM_CODE_PATTERN
 
 class CalendarRoom(models.Model):
     _name = "calendar.room"
+    _inherit = ["calendar.feed.change.mixin"]
     _description = "Bookable Room"
     _order = "sequence, name, id"
 
@@ -61,6 +62,7 @@ class CalendarRoom(models.Model):
         for room in self:
             room.event_count = counts.get(room._origin, 0)
 
+    @api.depends("code")
     def _compute_feed_ics_url(self):
         Feed = self.env["calendar.feed"]
         for room in self:
@@ -72,21 +74,6 @@ class CalendarRoom(models.Model):
         action["domain"] = [("room_ids", "in", self.ids)]
         action["context"] = {"default_room_ids": self.ids}
         return action
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        rooms = super().create(vals_list)
-        self.env["calendar.feed.change"]._record_change()
-        return rooms
-
-    def write(self, vals):
-        result = super().write(vals)
-        self.env["calendar.feed.change"]._record_change()
-        return result
-
-    def unlink(self):
-        self.env["calendar.feed.change"]._record_change()
-        return super().unlink()
 
     def _to_feed_room(self):
         self.ensure_one()

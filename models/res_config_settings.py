@@ -3,14 +3,12 @@ from odoo.addons.base.models.res_partner import _tz_get
 from odoo.exceptions import ValidationError
 from odoo.tools import single_email_re
 
+from ..booking_feed.settings import DEFAULT_FUTURE_DAYS, DEFAULT_PAST_DAYS, DEFAULT_RETENTION_DAYS
 from ..booking_feed.window import MAX_DAYS
-from .calendar_feed import (
-    DEFAULT_FUTURE_DAYS,
-    DEFAULT_PAST_DAYS,
-    DEFAULT_RETENTION_DAYS,
-    LARGE_FEED_BYTES,
-    PARAM_PREFIX,
-)
+from .calendar_feed import PARAM_PREFIX
+
+#: Google Calendar stops importing feeds past about this size.
+LARGE_FEED_BYTES = 1_000_000
 
 
 class ResConfigSettings(models.TransientModel):

@@ -4,7 +4,7 @@ from zoneinfo import ZoneInfo
 
 from odoo.tests import new_test_user
 
-from ..booking_feed.conformance import check_ics
+from ..booking_feed.tests.conformance import check_ics
 
 
 class RoomBookingCase:

@@ -5,6 +5,7 @@ from odoo import fields
 from odoo.sql_db import db_connect
 from odoo.tests import TransactionCase, tagged
 
+from ..booking_feed.api import body_etag
 from .common import FeedCase, at
 
 NOW = datetime(2026, 3, 5, 10, 0, tzinfo=UTC)
@@ -20,13 +21,16 @@ class TestFeedBuild(FeedCase, TransactionCase):
         self.assertEqual(self.feed.built_at, NOW.replace(tzinfo=None))
         self.assertEqual(self.feed.event_count, 2)
         self.assertEqual(self.feed.ics_size, len(self.feed.ics_body.encode()))
+        # Digested in PostgreSQL, so as the bodies never pass through Python: the same ETag rule.
+        self.assertEqual(self.feed.ics_etag, body_etag(self.feed.ics_body.encode()))
+        self.assertEqual(self.feed.json_etag, body_etag(self.feed.json_body.encode()))
         self.assertFalse(self.feed._is_stale(NOW))
 
     def test_new_booking_makes_the_feed_stale_and_the_next_request_rebuilds(self):
         self.build(NOW)
         self.book(self.sim_room, at(5, 9), at(5, 10), name="late booking")
         self.assertTrue(self.feed._is_stale(NOW))
-        feed = self.env["calendar.feed"]._get_fresh(NOW)
+        feed = self.env["calendar.feed"]._get_up_to_date(NOW)
         self.assertIn("late booking", feed.ics_body)
         self.assertFalse(feed._is_stale(NOW))
 
@@ -75,9 +79,10 @@ class TestFeedBuild(FeedCase, TransactionCase):
     def test_a_request_that_finds_the_feed_fresh_costs_two_queries(self):
         self.set_feed_param("tz", False)  # Odoo's default zone, which takes queries to find
         self.build(NOW)
+        self.env["calendar.feed"]._get_up_to_date(LATER_SAME_DAY)  # Odoo's caches, warm after any request
         self.env.invalidate_all()
         with self.assertQueryCount(2):  # the feed's validators, then the journal
-            feed = self.env["calendar.feed"]._get_fresh(LATER_SAME_DAY)
+            feed = self.env["calendar.feed"]._get_up_to_date(LATER_SAME_DAY)
             self.assertTrue(feed.ics_etag and feed.last_modified)
 
     def test_failed_rebuild_keeps_serving_the_last_good_feed(self):
@@ -165,7 +170,7 @@ class TestFeedBuild(FeedCase, TransactionCase):
             "ics_block": rendered.replace("SUMMARY:OSCE", "SUMMARY:rendered by old code"),
             "fingerprint": "fingerprinted by old code",
         })  # fmt: skip
-        self.env["calendar.feed"]._refresh_rendering()
+        self.env["calendar.feed.entry"]._render_all_again()
         self.assertEqual((entry.ics_block, entry.fingerprint), (rendered, key))
         self.assertTrue(self.feed._is_stale(NOW))
         self.assertIn("SEQUENCE:0", self.build(LATER_SAME_DAY)[0].to_ical().decode())

@@ -34,7 +34,7 @@ class TestIcsIdentityAndUpdates(FeedCase, TransactionCase):
         self.env.flush_all()
         self.env.cr.execute("UPDATE calendar_feed_entry SET ics_block = 'stale', json_object = '{}'")
         self.env.invalidate_all()
-        self.env["calendar.feed"]._refresh_rendering()
+        self.env["calendar.feed.entry"]._render_all_again()
         self.assertTrue(self.feed._rebuild(LATER, full=True))
         self.assertEqual((self.feed.ics_body, self.feed.json_body), first)
 
@@ -245,6 +245,23 @@ class TestIcsTimes(FeedCase, TransactionCase):
         starts = sorted(event["DTSTART"].dt for event in calendar.walk("VEVENT"))
         self.assertEqual([s.astimezone(ZoneInfo("Europe/Budapest")).hour for s in starts], [9, 9, 9])
         self.assertEqual([s.hour for s in starts], [8, 7, 7])
+
+    def test_window_edges_of_timed_and_all_day_bookings(self):
+        # The window of NOW in Budapest (UTC+1): 5 March 00:00 to 13 March 00:00 local time.
+        for title, start, stop in (
+            ("ends as the window starts", at(4, 22), at(4, 23)),
+            ("starts as the window starts", at(4, 23), at(5, 0)),
+            ("starts in its last minute", at(12, 22, 59), at(13, 1)),
+            ("starts as the window ends", at(12, 23), at(13, 1)),
+        ):
+            self.book(self.sim_room, start, stop, name=title)
+        for day in (4, 12, 13):
+            self.book(self.sim_room, at(day, 8), at(day, 18), name=f"all day on the {day}th", allday=True,
+                      start_date=date(2026, 3, day), stop_date=date(2026, 3, day))  # fmt: skip
+        calendar, document = self.build(NOW)
+        published = ["all day on the 12th", "starts as the window starts", "starts in its last minute"]
+        self.assertEqual(self.titles(calendar), published)
+        self.assertEqual(sorted(event["activity"]["title"] for event in document["events"]), published)
 
     def test_all_day_multi_day_and_midnight_crossing_bookings(self):
         self.book(

@@ -5,7 +5,7 @@ from email.utils import parsedate_to_datetime
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
-from ..booking_feed.conformance import check_ics
+from ..booking_feed.tests.conformance import check_ics
 from .common import FeedCase
 
 FEED = "/w/api/v2/public_calendar"

@@ -10,7 +10,7 @@ from referencing.jsonschema import DRAFT202012
 from odoo.tests import HttpCase, tagged
 from odoo.tools import file_open, mute_logger
 
-from ..booking_feed.conformance import check_ics
+from ..booking_feed.tests.conformance import check_ics
 from .common import FeedCase
 
 BASE = "/w/api/v2/public_calendar"
@@ -134,12 +134,16 @@ class TestJsonApi(FeedCase, HttpCase):
         self.get("/next.json", "Error", expect=400, limit=101)
 
     def test_next_events_are_the_same_bytes_for_a_minute(self):
-        feed = self.env["calendar.feed"]._get_fresh()
-        query = feed._parse_json_query({})
+        feed = self.env["calendar.feed"]._get_up_to_date()
+        settings = feed._get_settings()
+        Query = self.env["calendar.feed.query"]
+        query = Query._parse_query({}, settings)
         minute = self.local_time(1, 8).replace(tzinfo=UTC)
 
         def answer(seconds):
-            return feed._get_next_events(query, 5, now=minute + timedelta(seconds=seconds))
+            return Query._next_events_document(
+                feed, settings, query, 5, now=minute + timedelta(seconds=seconds)
+            )
 
         self.assertEqual(answer(1), answer(59))
         self.assertNotEqual(answer(59), answer(60))

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from odoo.tests import TransactionCase, tagged
 
 from ..booking_feed.query import QueryError
+from ..booking_feed.sync import SyncTokenExpired
 from .common import FeedCase
 
 CASES = 300
@@ -28,7 +29,8 @@ class TestJsonIncrementalSync(FeedCase, TransactionCase):
 
     def answer(self, params):
         params = {name: values if isinstance(values, list) else [values] for name, values in params.items()}
-        return json.loads(self.env["calendar.feed"]._get_fresh()._answer_events(params))
+        feed = self.env["calendar.feed"]._get_up_to_date()
+        return json.loads(self.env["calendar.feed.query"]._answer_events(feed, params).read())
 
     def fetch_all(self, filters, since=None, page_size=None):
         """Follow the pages of one request; return (events, deleted uids, sync token)."""
@@ -136,7 +138,6 @@ class TestJsonIncrementalSync(FeedCase, TransactionCase):
                 self.answer(params)
 
     def test_token_older_than_forgotten_deletions_is_expired(self):
-        from ..models.calendar_feed import SyncTokenExpired  # noqa: PLC0415
 
         self.set_feed_param("retention_days", 1)
         booking = self.book(
@@ -144,7 +145,7 @@ class TestJsonIncrementalSync(FeedCase, TransactionCase):
         )
         _events, _deleted, token = self.fetch_all({})
         booking.unlink()
-        feed = self.env["calendar.feed"]._get_fresh()
+        feed = self.env["calendar.feed"]._get_up_to_date()
         self.assertTrue(feed._rebuild(datetime.now(UTC) + timedelta(days=2)))  # the tombstone is pruned
         with self.assertRaises(SyncTokenExpired):
             self.answer({"since": token})

@@ -4,10 +4,10 @@ from zoneinfo import ZoneInfo
 import icalendar
 import pytest
 import recurring_ical_events
+from conformance import ConformanceError, check_ics
 from conftest import DEBRIEF, SIM_ROOM
 
 from booking_feed import render_calendar, render_vevent
-from booking_feed.conformance import ConformanceError, check_ics
 
 
 def feed(*events, **calendar):

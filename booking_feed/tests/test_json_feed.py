@@ -4,9 +4,16 @@ from zoneinfo import ZoneInfo
 
 from conftest import SIM_ROOM
 
-from booking_feed import dump_event, event_to_json, render_document
+from booking_feed import assemble_document, document_head, dump_event, event_to_json
 
 BUDAPEST = ZoneInfo("Europe/Budapest")
+
+
+def render_document(events, *, timezone, **head):
+    """The JSON feed of ``events`` in the given order, as the feed assembles it from dumped events."""
+    zone = ZoneInfo(timezone)
+    return assemble_document([dump_event(event, zone) for event in events],
+                             document_head(timezone=timezone, **head))  # fmt: skip
 
 
 def test_event_keeps_learningspace_field_names(make_event):

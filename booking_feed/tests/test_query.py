@@ -15,7 +15,6 @@ def parse(**params):
 
 def test_no_parameters_mean_the_whole_feed():
     assert parse() == FeedQuery()
-    assert not parse().is_filtered
 
 
 def test_rooms_are_repeatable_and_deduplicated():

@@ -3,11 +3,11 @@ import re
 from zoneinfo import ZoneInfo
 
 import pytest
+from conformance import check_ics
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from booking_feed import FeedRoom, dump_event, render_calendar, render_vevent
-from booking_feed.conformance import check_ics
 from booking_feed.text import EMAIL_PLACEHOLDER, PHONE_PLACEHOLDER, clean_text, hide_contact_details
 
 FORBIDDEN_CONTROLS = [chr(code) for code in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F]]

@@ -1,0 +1,112 @@
+"""The public surface of the feeds: paths, the parameters of each route, answers and errors.
+
+A request is answered by the addon's ``calendar.feed.query`` service with an
+:class:`Answer`, plain data that the controller turns into an HTTP response;
+a bad request raises a :class:`FeedError`, which becomes an answer too, JSON
+on JSON routes and one line of text on the ICS route. Declared here, once,
+for the controller, the service and the tests.
+"""
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from .settings import REFRESH_INTERVAL
+
+FEED_PATH = "/w/api/v2/public_calendar"
+#: LearningSpace spells the JSON route with a dash; integrators may keep their URL.
+LEARNINGSPACE_JSON_PATH = "/w/api/v2/public-calendar.json"
+OPENAPI_PATH = "/w/api/v2/openapi.yml"
+
+ICS_CONTENT_TYPE = "text/calendar; charset=utf-8"
+JSON_CONTENT_TYPE = "application/json; charset=utf-8"
+TEXT_CONTENT_TYPE = "text/plain; charset=utf-8"
+YAML_CONTENT_TYPE = "application/yaml; charset=utf-8"
+#: Private: the URL carries a secret, so shared caches must not keep it.
+CACHE_CONTROL = f"private, max-age={int(REFRESH_INTERVAL.total_seconds())}"
+RETRY_AFTER_SECONDS = 60
+
+#: Parameters that select events; sync tokens and cursors are bound to them.
+FILTER_PARAMETERS = ("room", "from", "to", "q", "status")
+
+
+@dataclass(frozen=True)
+class Route:
+    """What a route reads from the query string.
+
+    ``parameters`` are refused when unknown; the ICS route instead ignores
+    what it does not read, as calendar apps add parameters of their own.
+    """
+
+    parameters: frozenset[str]
+    is_json: bool = True
+    ignores_unknown: bool = False
+
+
+ROUTES = {
+    "ics": Route(frozenset({"room", "from", "to"}), is_json=False, ignores_unknown=True),
+    "events": Route(frozenset({"token", *FILTER_PARAMETERS, "limit", "cursor", "since"})),
+    "rooms": Route(frozenset({"token", "from", "to"})),
+    "next": Route(frozenset({"token", "q", "room", "limit"})),
+}
+
+
+class FeedError(Exception):
+    """A request the feed cannot answer with data; the message is for the caller."""
+
+    status = 400
+    code = "bad_request"
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+class NotBuiltYet(FeedError):
+    """No build has succeeded yet: nothing to serve, ask again soon."""
+
+    status = 503
+    code = "not_built_yet"
+    headers = (("Retry-After", str(RETRY_AFTER_SECONDS)),)
+
+    def __init__(self):
+        super().__init__("The calendar feed has not been built yet; try again in a minute.")
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An HTTP answer as plain data.
+
+    ``body`` may be a function, so that a 304 is decided from ``etag`` and
+    ``last_modified`` before a stored body is read.
+    """
+
+    content_type: str
+    body: bytes | Callable[[], bytes]
+    status: int = 200
+    etag: str | None = None
+    last_modified: datetime | None = None
+    headers: tuple[tuple[str, str], ...] = field(default=())
+
+    def read(self) -> bytes:
+        return self.body() if callable(self.body) else self.body
+
+
+def body_etag(body: bytes) -> str:
+    """The strong ETag of a body: the same bytes always get the same tag."""
+    return hashlib.sha256(body).hexdigest()[:32]
+
+
+def data_answer(content_type, body, last_modified) -> Answer:
+    """A 200 with validators and the feeds' caching rule; ``body`` is bytes here."""
+    return Answer(
+        content_type, body, etag=body_etag(body), last_modified=last_modified,
+        headers=(("Cache-Control", CACHE_CONTROL),),
+    )  # fmt: skip
+
+
+def error_answer(error: FeedError, *, as_json: bool) -> Answer:
+    """``{"error": {"code", "message"}}`` on JSON routes, the message as a line of text elsewhere."""
+    if as_json:
+        body = json.dumps({"error": {"code": error.code, "message": str(error)}}).encode()
+        return Answer(JSON_CONTENT_TYPE, body, status=error.status, headers=error.headers)
+    return Answer(TEXT_CONTENT_TYPE, f"{error}\n".encode(), status=error.status, headers=error.headers)

@@ -1,0 +1,248 @@
+import json
+from collections import Counter
+from datetime import UTC, datetime
+
+from odoo import api, fields, models
+from odoo.tools import escape_psql, file_open
+
+from ..booking_feed import CONFIRMED, TENTATIVE, assemble_document, render_calendar, room_to_json
+from ..booking_feed.api import (
+    CACHE_CONTROL,
+    FILTER_PARAMETERS,
+    ICS_CONTENT_TYPE,
+    JSON_CONTENT_TYPE,
+    ROUTES,
+    YAML_CONTENT_TYPE,
+    Answer,
+    FeedError,
+    NotBuiltYet,
+    data_answer,
+    error_answer,
+)
+from ..booking_feed.query import QueryError, check_parameters, parse_feed_query
+from ..booking_feed.sync import Cursor, SyncTokenExpired, encode_sync_token, filter_signature, parse_paging
+
+#: Statuses the JSON API can publish and filter on.
+JSON_STATUSES = (CONFIRMED, TENTATIVE)
+PAGE_LIMIT_MAX = 1000
+NEXT_LIMIT_DEFAULT = 1
+NEXT_LIMIT_MAX = 100
+
+
+class CalendarFeedQuery(models.AbstractModel):
+    """Answers to the public feed routes, as plain :class:`~..booking_feed.api.Answer` data.
+
+    The controller hands over the raw query string; everything from the
+    token check to the bytes of the answer happens here, so each route's
+    controller is one line and every rule about answers is in one place.
+    Answers are read from the stored feed and its entries: no booking is
+    read at request time.
+    """
+
+    _name = "calendar.feed.query"
+    _description = "External Calendar Feed Answers"
+
+    @api.model
+    def _answer(self, route_name, args, bearer_token=None):
+        """The answer to ``route_name`` for the query string ``args`` (a MultiDict), or None for 404.
+
+        Without the current token of an enabled endpoint (``?token=`` or a
+        bearer token) there is no answer at all: the caller answers the same
+        404 as for a path that does not exist.
+        """
+        if route_name == "openapi":
+            return self._answer_openapi()
+        Feed = self.env["calendar.feed"].sudo()
+        if not Feed._check_access_token(args.get("token") or bearer_token):
+            return None
+        # sudo() past this point: the token was checked, and the feed holds only
+        # what the administrator chose to publish.
+        feed = Feed._get_up_to_date()
+        route = ROUTES[route_name]
+        try:
+            if not feed.built_at:
+                raise NotBuiltYet()
+            if not route.ignores_unknown:
+                check_parameters(set(args), route.parameters)
+            params = {name: args.getlist(name) for name in route.parameters & set(args) if name != "token"}
+            answer_route = {
+                "ics": self._answer_ics, "events": self._answer_events,
+                "rooms": self._answer_room_counts, "next": self._answer_next,
+            }[route_name]  # fmt: skip
+            return answer_route(feed, params)
+        except FeedError as error:
+            return error_answer(error, as_json=route.is_json)
+
+    @api.model
+    def _answer_openapi(self):
+        """The OpenAPI document, while the endpoint is enabled."""
+        if not self.env["calendar.feed"].sudo()._get_settings().enabled:
+            return None
+        with file_open("external_calendar_api/static/api/openapi.yml", "rb") as document:
+            return Answer(YAML_CONTENT_TYPE, document.read(), headers=(("Cache-Control", CACHE_CONTROL),))
+
+    @staticmethod
+    def _stored_answer(feed, feed_format, content_type):
+        """The stored body, read only if the client's copy is not current."""
+        return Answer(
+            content_type, lambda: feed[f"{feed_format}_body"].encode(),  # noqa: PLW0108 (read when sent)
+            etag=feed[f"{feed_format}_etag"],
+            last_modified=feed.last_modified, headers=(("Cache-Control", CACHE_CONTROL),),
+        )  # fmt: skip
+
+    # -- one method per route: params are name -> list of values, token excluded --
+
+    @api.model
+    def _answer_ics(self, feed, params):
+        """The ICS feed, narrowed by ``room``, ``from`` and ``to`` if given, from the entries' blocks."""
+        if not params:
+            return self._stored_answer(feed, "ics", ICS_CONTENT_TYPE)
+        settings = feed._get_settings()
+        query = self._parse_query(params, settings)
+        start, end = query.narrow(settings.window(datetime.now(UTC)))
+        blocks = []
+        if start < end:
+            entries = (
+                self.env["calendar.feed.entry"]
+                .sudo()
+                .search_fetch(self._match_domain(query, start, end), ["ics_block"])
+            )
+            blocks = [block.encode() for block in entries.mapped("ics_block")]
+        rooms = self.env["calendar.room"].sudo().search([("code", "in", query.room_codes)])
+        name = " - ".join([settings.name, *rooms.mapped("name")]) if rooms else None
+        body = render_calendar(blocks, **settings.calendar_properties(name))
+        return data_answer(ICS_CONTENT_TYPE, body, feed.last_modified)
+
+    @api.model
+    def _answer_events(self, feed, params):
+        """The JSON feed: all of it, or filtered, paged or incremental (``since``)."""
+        if not params:
+            return self._stored_answer(feed, "json", JSON_CONTENT_TYPE)
+        settings = feed._get_settings()
+        query = self._parse_query(params, settings, statuses=JSON_STATUSES)
+        signature = filter_signature(
+            (name, values) for name, values in params.items() if name in FILTER_PARAMETERS
+        )
+        paging = parse_paging(params, signature, default_limit=0, max_limit=PAGE_LIMIT_MAX)
+        body = self._events_document(feed, settings, query, paging, signature)
+        return data_answer(JSON_CONTENT_TYPE, body, feed.last_modified)
+
+    @api.model
+    def _answer_room_counts(self, feed, params):
+        """Published rooms with the number of their live bookings in the (narrowed) window."""
+        settings = feed._get_settings()
+        query = self._parse_query(params, settings, statuses=JSON_STATUSES)
+        start, end = query.narrow(settings.window(datetime.now(UTC)))
+        # One read of the window's live entries, counted per room (not one query per room).
+        domain = [*self._match_domain(query, start, end), ("removed_at", "=", False)]
+        entries = self.env["calendar.feed.entry"].sudo().search_fetch(domain, ["room_codes"])
+        counts = Counter(
+            code for codes in entries.mapped("room_codes") for code in codes.strip(",").split(",")
+        )
+        rooms = self.env["calendar.room"].sudo().search([("is_published", "=", True)])
+        counted = [room_to_json(room._to_feed_room(), eventCount=counts[room.code]) for room in rooms]
+        head = feed._json_head(settings, start, end, rooms=counted)
+        body = json.dumps(head, ensure_ascii=False, separators=(",", ":")).encode()
+        return data_answer(JSON_CONTENT_TYPE, body, feed.last_modified)
+
+    @api.model
+    def _answer_next(self, feed, params):
+        """The next bookings (``limit``, default 1) matching ``q`` and ``room``."""
+        settings = feed._get_settings()
+        query = self._parse_query(params, settings, statuses=JSON_STATUSES)
+        limit_param = {"limit": params.get("limit", [str(NEXT_LIMIT_DEFAULT)])}
+        limit = parse_paging(
+            limit_param, "", default_limit=NEXT_LIMIT_DEFAULT, max_limit=NEXT_LIMIT_MAX
+        ).limit
+        body = self._next_events_document(feed, settings, query, limit)
+        return data_answer(JSON_CONTENT_TYPE, body, feed.last_modified)
+
+    # -- reading the entries ---------------------------------------------------
+
+    @api.model
+    def _parse_query(self, params, settings, statuses=()):
+        """The filters of ``params``, with room codes checked against the published rooms."""
+        query = parse_feed_query(params, timezone=settings.timezone, statuses=statuses)
+        if unknown := self._get_unknown_room_codes(query.room_codes):
+            raise QueryError(f"room: no published room with code {', '.join(unknown)}")
+        return query
+
+    @api.model
+    def _get_unknown_room_codes(self, codes):
+        """The codes among ``codes`` that are not published rooms, sorted."""
+        domain = [("code", "in", codes), ("is_published", "=", True)]
+        published = self.env["calendar.room"].sudo().search(domain)
+        return sorted(set(codes) - set(published.mapped("code")))
+
+    @api.model
+    def _match_domain(self, query, start, end):
+        """Entries overlapping ``[start, end)`` that match ``query``'s rooms, words and statuses."""
+        domain = self.env["calendar.feed.entry"]._overlap_domain(start, end)
+        # Room codes may hold "_" and titles anything: LIKE wildcards are matched literally.
+        if query.room_codes:
+            domain += ["|"] * (len(query.room_codes) - 1)
+            domain += [("room_codes", "=like", f"%,{escape_psql(code)},%") for code in query.room_codes]
+        domain += [("title", "=ilike", f"%{escape_psql(word)}%") for word in query.text.split()]
+        if query.statuses:
+            domain.append(("status", "in", list(query.statuses)))
+        return domain
+
+    @api.model
+    def _events_document(self, feed, settings, query, paging, signature):
+        """A filtered, paged or incremental JSON document, as bytes.
+
+        Without ``since``: the live bookings matching ``query``. With it:
+        the bookings changed since that sync token that match (``events``)
+        and those that were deleted, cancelled or no longer match
+        (``deleted``). Pages follow (start, id) and read the snapshot of the
+        first page, so the last page's ``syncToken`` misses nothing.
+        """
+        if paging.since is not None and paging.since < feed.sync_floor:
+            raise SyncTokenExpired()
+        start, end = query.narrow(settings.window(datetime.now(UTC)))
+        Entry = self.env["calendar.feed.entry"].sudo()
+        snapshot = paging.cursor.stamp if paging.cursor else feed.change_stamp
+        domain = [("change_stamp", "<=", snapshot)]
+        if paging.cursor:
+            after_start = paging.cursor.after_start
+            domain += ["|", ("start_at", ">", after_start), "&", ("start_at", "=", after_start),
+                       ("event_id", ">", paging.cursor.after_id)]  # fmt: skip
+        matching = [*self._match_domain(query, start, end), ("removed_at", "=", False)]
+        domain += matching if paging.since is None else [("change_stamp", ">", paging.since)]
+        page = Entry.search(
+            domain, order="start_at, event_id", limit=paging.limit + 1 if paging.limit else None
+        )
+        has_more = bool(paging.limit) and len(page) > paging.limit
+        page = page[: paging.limit] if has_more else page
+        events = page if paging.since is None else Entry.search([*matching, ("id", "in", page.ids)])
+        if has_more:
+            last = page[-1]
+            cursor = Cursor(snapshot, fields.Datetime.to_string(last.start_at), last.event_id, paging.since)
+            head = {"nextCursor": cursor.encode(signature), "syncToken": None}
+        else:
+            head = {"nextCursor": None, "syncToken": encode_sync_token(snapshot, signature)}
+        if paging.since is not None:
+            head["deleted"] = [{"id": entry.event_id, "uid": entry.uid} for entry in page - events]
+        events = page & events  # keep the page's order
+        return assemble_document(events.mapped("json_object"), feed._json_head(settings, start, end, **head))
+
+    @api.model
+    def _next_events_document(self, feed, settings, query, limit, now=None):
+        """The next ``limit`` live bookings starting from ``now`` that match ``query``, as bytes.
+
+        ``now`` is taken at the start of its minute: for a whole minute the
+        answer is the same bytes and ETag, so a display polling more often
+        than that gets 304s.
+        """
+        now = (now or datetime.now(UTC)).replace(second=0, microsecond=0)
+        window = settings.window(now)
+        start = max(now, window.start)
+        domain = [
+            *self._match_domain(query, start, window.end),
+            ("removed_at", "=", False),
+            ("start_at", ">=", start.replace(tzinfo=None)),
+        ]
+        entries = (
+            self.env["calendar.feed.entry"].sudo().search(domain, order="start_at, event_id", limit=limit)
+        )
+        return assemble_document(entries.mapped("json_object"), feed._json_head(settings, start, window.end))
