@@ -43,9 +43,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "scripts"), str(ROOT)]
 
-from devenv import MODULE, install_module, odoo_command, throwaway_odoo  # noqa: E402
+from devenv import MODULE, odoo_command  # noqa: E402
 
-from bench.run import populate  # noqa: E402
+from bench.run import FAST_HELP, populated_odoo  # noqa: E402
 
 DATABASE = "bench_load"
 POLL_PORT = 8072
@@ -238,28 +238,19 @@ def main():
     # Odoo's prefork server listens with a backlog of 8 connections per worker: 200 pollers
     # arriving at once need 25 workers (idle workers cost memory, not CPU), or a reverse proxy.
     parser.add_argument("--workers", type=int, default=25, help="HTTP worker processes of the poll server")
-    parser.add_argument(
-        "--fast", action="store_true", help="PostgreSQL without fsync, synchronous commits, full page writes"
-    )
+    parser.add_argument("--fast", action="store_true", help=FAST_HELP)
     args = parser.parse_args()
 
     import odoo  # noqa: PLC0415
-    import odoo.tools.config  # noqa: PLC0415
-    from odoo.modules.registry import Registry  # noqa: PLC0415
 
-    with throwaway_odoo("ext-cal-load-", durable=not args.fast) as (config, cluster):
-        print(f"Installing {MODULE} and creating {args.bookings:,} bookings...", flush=True)
-        install_module(config, DATABASE)
-        odoo.tools.config.parse_config(["-c", str(config), "--log-level=warn"])
-        with Registry(DATABASE).cursor() as cr:
-            env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {"tracking_disable": True})
-            populate(env, args.bookings)
-            token = env["calendar.feed"]._get_token()
-            booking_ids = env["calendar.event"].search([("room_ids", "!=", False)], limit=50).ids
-            cron = env.ref(f"{MODULE}.{CRON_XMLID}")
-            # Due since the install: it would run once more at the servers' start.
-            cron.nextcall = odoo.fields.Datetime.now() + timedelta(hours=1)
-            cron_id = cron.id
+    with populated_odoo("ext-cal-load-", DATABASE, args.bookings, fast=args.fast) as (config, cluster, env):
+        token = env["calendar.feed"]._get_token()
+        booking_ids = env["calendar.event"].search([("room_ids", "!=", False)], limit=50).ids
+        cron = env.ref(f"{MODULE}.{CRON_XMLID}")
+        # Due since the install: it would run once more at the servers' start.
+        cron.nextcall = odoo.fields.Datetime.now() + timedelta(hours=1)
+        cron_id = cron.id
+        env.cr.commit()
         logs = {
             name: config.parent / f"{name.replace(' ', '-')}.log" for name in ("poll server", "edit server")
         }

@@ -30,6 +30,7 @@ import subprocess
 import sys
 import time
 import tracemalloc
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -127,6 +128,29 @@ def populate(env, size):
     env.cr.execute("ANALYZE")
 
 
+FAST_HELP = "PostgreSQL without fsync, synchronous commits, full page writes"
+
+
+@contextmanager
+def populated_odoo(prefix, database, bookings, *, fast=False):
+    """A throw-away cluster with the addon installed in ``database`` and ``bookings`` bookings.
+
+    Yields ``(config, cluster, env)``, ``env`` on a cursor committed when the block ends.
+    """
+    import odoo  # noqa: PLC0415
+    import odoo.tools.config  # noqa: PLC0415
+    from odoo.modules.registry import Registry  # noqa: PLC0415
+
+    with throwaway_odoo(prefix, durable=not fast) as (config, cluster):
+        print(f"Installing {MODULE} and creating {bookings:,} bookings...", flush=True)
+        install_module(config, database)
+        odoo.tools.config.parse_config(["-c", str(config), "--log-level=warn"])
+        with Registry(database).cursor() as cr:
+            env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {"tracking_disable": True})
+            populate(env, bookings)
+            yield config, cluster, env
+
+
 def measure_builds(env):
     """Cold rebuild, its peak memory, and a rebuild after one change."""
     Feed = env["calendar.feed"]
@@ -221,14 +245,21 @@ def measure_http(config, database, token):
             except OSError:
                 time.sleep(0.5)
         path = f"/w/api/v2/public_calendar.ics?token={token}"
-        status, headers, body = http_get(path)  # warms the server and makes sure the feed is fresh
+        plain, packed = {"Accept-Encoding": "identity"}, {"Accept-Encoding": "gzip"}
+        status, headers, body = http_get(path, plain)  # warms the server and makes sure the feed is fresh
         assert status == 200, status
-        warm, (_s, _h, body) = timed(lambda: http_get(path))
-        not_modified, (status_304, _h, _b) = timed(lambda: http_get(path, {"If-None-Match": headers["ETag"]}))
+        warm, (_s, _h, body) = timed(lambda: http_get(path, plain))
+        gzip_get, (_s, gzip_headers, gzip_body) = timed(lambda: http_get(path, packed))
+        assert gzip_headers.get("Content-Encoding") == "gzip", gzip_headers
+        not_modified, (status_304, _h, _b) = timed(
+            lambda: http_get(path, plain | {"If-None-Match": headers["ETag"]})
+        )
         assert status_304 == 304, status_304
-        room, (_s, _h, room_body) = timed(lambda: http_get(f"{path}&room=R1"))
-        return {"warm_get": warm, "get_bytes": len(body), "not_modified": not_modified, "room_get": room,
-                "room_bytes": len(room_body)}  # fmt: skip
+        health, (status_health, _h, _b) = timed(lambda: http_get("/web/health"))
+        assert status_health == 200, status_health
+        room, (_s, _h, room_body) = timed(lambda: http_get(f"{path}&room=R1", plain))
+        return {"warm_get": warm, "get_bytes": len(body), "gzip_get": gzip_get, "gzip_bytes": len(gzip_body),
+                "not_modified": not_modified, "health": health, "room_get": room, "room_bytes": len(room_body)}  # fmt: skip
     finally:
         server.terminate()
         server.wait()
@@ -263,34 +294,37 @@ def print_table(rows, settings):
           f"times: median of {REPEATS} runs (fastest–slowest)\n")  # fmt: skip
     print(
         "| bookings | published | ICS size | cold rebuild | rebuild after 1 change | peak memory of rebuild "
-        "| warm ICS GET | 304 | room feed GET | naive icalendar | string floor | Odoo export |"
+        "| warm ICS GET | gzip GET | 304 | /web/health | room feed GET | naive icalendar | string floor "
+        "| Odoo export |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for size, r in rows:
         print(f"| {size:,} | {r['events']:,} | {r['ics_bytes'] / 1e6:.2f} MB | {r['cold']} | {r['one_change']} "
               f"| {r['peak_memory'] / 1e6:.1f} MB | {r['warm_get']} ({r['get_bytes'] / 1e6:.2f} MB) "
-              f"| {r['not_modified']} | {r['room_get']} | {r['naive']} | {r['floor']} "
+              f"| {r['gzip_get']} ({r['gzip_bytes'] / 1e6:.2f} MB) | {r['not_modified']} | {r['health']} "
+              f"| {r['room_get']} | {r['naive']} | {r['floor']} "
               f"| {r.get('odoo_export', 'not run')} |")  # fmt: skip
     print(
         "\n| bookings | naive / warm GET (≥ 20) | warm GET / 304 (≥ 3) | naive / rebuild after 1 change (≥ 10) "
         "| naive / cold rebuild (≥ 2) | Odoo export / cold rebuild (≥ 10) | cold rebuild / floor "
-        "| peak memory / ICS size (≤ 3) |"
+        "| peak memory / ICS size (≤ 3) | plain / gzip bytes (≥ 5) | gzip GET / plain GET (≤ 1) "
+        "| 304 / health (≈ 1) |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for size, r in rows:
         m = {name: value.median for name, value in r.items() if isinstance(value, Timing)}
         export = f"{m['odoo_export'] / m['cold']:.1f}" if "odoo_export" in m else "not run"
         print(f"| {size:,} | {m['naive'] / m['warm_get']:.1f} | {m['warm_get'] / m['not_modified']:.1f} "
               f"| {m['naive'] / m['one_change']:.1f} | {m['naive'] / m['cold']:.2f} | {export} "
-              f"| {m['cold'] / m['floor']:.1f} | {r['peak_memory'] / r['ics_bytes']:.1f} |")  # fmt: skip
+              f"| {m['cold'] / m['floor']:.1f} | {r['peak_memory'] / r['ics_bytes']:.1f} "
+              f"| {r['get_bytes'] / r['gzip_bytes']:.1f} | {m['gzip_get'] / m['warm_get']:.2f} "
+              f"| {m['not_modified'] / m['health']:.2f} |")  # fmt: skip
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000,100000", help="comma-separated booking counts")
-    parser.add_argument(
-        "--fast", action="store_true", help="PostgreSQL without fsync, synchronous commits, full page writes"
-    )
+    parser.add_argument("--fast", action="store_true", help=FAST_HELP)
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
 

@@ -10,9 +10,10 @@ for the controller, the service and the tests.
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from .encoding import COMPRESS_ON_THE_FLY_FROM, GZIP, gzip_chunks
 from .settings import REFRESH_INTERVAL
 
 FEED_PATH = "/w/api/v2/public_calendar"
@@ -77,7 +78,8 @@ class Answer:
     """An HTTP answer as plain data.
 
     ``body`` may be a function, so that a 304 is decided from ``etag`` and
-    ``last_modified`` before a stored body is read.
+    ``last_modified`` before a stored body is read; ``stored_gzip`` reads
+    the same body compressed at build time, where there is one.
     """
 
     content_type: str
@@ -86,9 +88,33 @@ class Answer:
     etag: str | None = None
     last_modified: datetime | None = None
     headers: tuple[tuple[str, str], ...] = field(default=())
+    stored_gzip: Callable[[], bytes] | None = None
 
     def read(self) -> bytes:
         return self.body() if callable(self.body) else self.body
+
+    def encoded(self, encoding: str) -> "Answer":
+        """This answer in ``encoding`` (from :func:`~.encoding.choose_encoding`).
+
+        A stored body is sent as compressed at build time; another one is
+        compressed now if it is large enough for that to pay. Each coding
+        has its own ETag (RFC 9110), and every answer with data says that
+        it varies with Accept-Encoding, so no cache serves gzip to a client
+        that did not ask for it. Errors are sent as they are.
+        """
+        if self.status != 200:
+            return self
+        plain = replace(self, headers=(*self.headers, ("Vary", "Accept-Encoding")), stored_gzip=None)
+        if encoding != GZIP:
+            return plain
+        if self.stored_gzip:
+            body = self.stored_gzip
+        elif len(body := self.read()) >= COMPRESS_ON_THE_FLY_FROM:
+            body = gzip_chunks([body])
+        else:
+            return plain
+        headers = (*plain.headers, ("Content-Encoding", GZIP))
+        return replace(plain, body=body, etag=f"{self.etag}-{GZIP}", headers=headers)
 
 
 def body_etag(body: bytes) -> str:

@@ -11,6 +11,7 @@ needed, and no client can shift an event by guessing a zone. The calendar's
 zone is still given as ``X-WR-TIMEZONE`` so clients display it sensibly.
 """
 
+import re
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
@@ -26,6 +27,8 @@ MAX_LINE_OCTETS = 75
 ICS_STATUS = {CONFIRMED: "CONFIRMED", TENTATIVE: "TENTATIVE", CANCELLED: "CANCELLED"}
 
 DEFAULT_PRODID = "-//external_calendar_api//Odoo room bookings//EN"
+#: What icalendar's TEXT escaping or clean_text would change.
+_NEEDS_ESCAPING = re.compile(r"[\\;,\x00-\x1f\x7f]")
 
 
 def _line(name: str, value: str) -> str:
@@ -39,6 +42,8 @@ def _line(name: str, value: str) -> str:
 
 def _escaped(text: str) -> str:
     """``text`` escaped by icalendar, without the control characters TEXT may not hold."""
+    if not _NEEDS_ESCAPING.search(text):  # most UIDs and titles: nothing to escape or remove
+        return text
     return vText(clean_text(text)).to_ical().decode()
 
 

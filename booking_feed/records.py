@@ -9,6 +9,7 @@ import hashlib
 import re
 from dataclasses import dataclass, fields
 from datetime import date, datetime, time, timedelta, tzinfo
+from functools import cached_property
 
 from .text import clean_text, hide_contact_details
 
@@ -92,7 +93,7 @@ class FeedEvent:
 
     def to_dict(self) -> dict:
         """JSON-ready form, so a published event can be stored and rendered again."""
-        values = dict(vars(self))
+        values = {name: getattr(self, name) for name in _FIELD_NAMES}
         for name in ("start", "end", "created", "updated"):
             values[name] = values[name].isoformat()
         values["rooms"] = [dict(vars(room)) for room in self.rooms]
@@ -108,12 +109,13 @@ class FeedEvent:
         values["rooms"] = tuple(FeedRoom(**room) for room in values["rooms"])
         return cls(**values)
 
-    @property
+    # Cached: the ICS block, the JSON object and the entry each read them.
+    @cached_property
     def public_title(self):
         """The title subscribers may see: private bookings only say Busy."""
         return BUSY_TITLE if self.private else hide_contact_details(self.title)
 
-    @property
+    @cached_property
     def public_description(self):
         return "" if self.private else hide_contact_details(self.description)
 

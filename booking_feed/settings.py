@@ -6,11 +6,15 @@ that depends on a setting (which statuses are published, which days) is
 written here once.
 """
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .records import CONFIRMED, TENTATIVE
 from .window import Window, publication_window
+
+_logger = logging.getLogger(__name__)
 
 #: Defaults of the settings, also those of the settings page.
 DEFAULT_PAST_DAYS = 0
@@ -36,6 +40,40 @@ class FeedSettings:
     organizer_name: str = ""
     organizer_email: str = ""
 
+    @classmethod
+    def from_parameters(cls, get, *, default_timezone, default_name) -> "FeedSettings":
+        """The settings from stored parameters: ``get(key)`` is a stored text, or None/False.
+
+        Parameters can also be edited in Odoo's technical menu, where nothing
+        checks them: a value that cannot be read falls back to its default,
+        with a warning, rather than taking the feeds down. ``default_timezone``
+        is called only when no known zone is stored (finding it takes queries).
+        """
+
+        def number(key, default):
+            value = get(key)
+            if value is None or value is False:
+                return default
+            try:
+                return int(value)
+            except ValueError:
+                _logger.warning("External calendar: setting %s is not a number; using %s", key, default)
+                return default
+
+        return cls(
+            enabled=bool(get("enabled")),
+            past_days=number("past_days", DEFAULT_PAST_DAYS),
+            future_days=number("future_days", DEFAULT_FUTURE_DAYS),
+            timezone=_known_zone(get("tz")) or default_timezone(),
+            publish_tentative=bool(get("publish_tentative")),
+            publish_description=bool(get("publish_description")),
+            name=get("name") or default_name,
+            description=get("description") or "",
+            retention_days=number("retention_days", DEFAULT_RETENTION_DAYS),
+            organizer_name=get("organizer_name") or "",
+            organizer_email=get("organizer_email") or "",
+        )
+
     @property
     def published_statuses(self) -> tuple[str, ...]:
         """Booking statuses that reach the feeds."""
@@ -53,3 +91,15 @@ class FeedSettings:
             "description": self.description,
             "refresh_interval": REFRESH_INTERVAL,
         }
+
+
+def _known_zone(name):
+    """``name`` if it is a time zone this machine knows, else None (with a warning if it was set)."""
+    if not name:
+        return None
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        _logger.warning("External calendar: unknown time zone %r; using the default", name)
+        return None
+    return name

@@ -62,12 +62,12 @@ def hide_contact_details(text: str) -> str:
     """``text`` with e-mail addresses and phone numbers replaced by placeholders."""
     if "@" in text:
         text = _EMAIL.sub(EMAIL_PLACEHOLDER, text)
-    if sum(character.isdigit() for character in text) < PHONE_MIN_DIGITS:
+    if sum(map(str.isdigit, text)) < PHONE_MIN_DIGITS:
         return text
     masked = _DATE_OR_TIME.sub(_mask_if_real_date, text)
     pieces, last = [], 0
     for match in _PHONE.finditer(masked):
-        if sum(character.isdigit() for character in match.group()) >= PHONE_MIN_DIGITS:
+        if sum(map(str.isdigit, match.group())) >= PHONE_MIN_DIGITS:
             pieces += [text[last : match.start()], PHONE_PLACEHOLDER]
             last = match.end()
     return "".join([*pieces, text[last:]]) if pieces else text

@@ -49,7 +49,7 @@ class PublicCalendarController(http.Controller):
         """The answer of ``calendar.feed.query``; 304 is decided before the body is read."""
         httprequest = request.httprequest
         answer = request.env["calendar.feed.query"]._answer(
-            route_name, httprequest.args, self._bearer_token()
+            route_name, httprequest.args, self._bearer_token(), httprequest.headers.get("Accept-Encoding")
         )
         if answer is None:
             raise NotFound()

@@ -4,8 +4,7 @@ import logging
 import secrets
 from datetime import UTC, datetime, timedelta
 from time import monotonic
-from urllib.parse import quote, urlencode
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from urllib.parse import urlencode
 
 from psycopg2 import errors
 
@@ -14,11 +13,9 @@ from odoo.tools import SQL
 
 from ..booking_feed import calendar_envelope, document_envelope, document_head
 from ..booking_feed.api import FEED_PATH
+from ..booking_feed.encoding import gzip_chunks
 from ..booking_feed.records import strictly_after
 from ..booking_feed.settings import (
-    DEFAULT_FUTURE_DAYS,
-    DEFAULT_PAST_DAYS,
-    DEFAULT_RETENTION_DAYS,
     FeedSettings,
 )
 from ..booking_feed.sync import encode_sync_token, filter_signature
@@ -80,56 +77,24 @@ class CalendarFeed(models.Model):
                 )
         except (errors.FeatureNotSupported, errors.SyntaxError):
             _logger.info("External calendar: PostgreSQL without lz4, feed bodies keep pglz compression")
+        # The gzip bodies are sent as they are stored, so they are raw bytea columns, written and
+        # read with SQL: Odoo's Binary fields hold base64, to be decoded at every request.
+        self.env.cr.execute(
+            "ALTER TABLE calendar_feed ADD COLUMN IF NOT EXISTS ics_gzip bytea, "
+            "ADD COLUMN IF NOT EXISTS json_gzip bytea"
+        )
 
     # -- settings ------------------------------------------------------------
 
     @api.model
     def _get_settings(self):
-        """The feed settings, as a FeedSettings (defaults as on the settings page).
-
-        Parameters can also be edited in the technical menu, where nothing
-        checks them: a value that cannot be read falls back to its default,
-        with a warning, rather than taking the feeds down.
-        """
+        """The feed settings, as a FeedSettings (defaults as on the settings page)."""
         params = self.env["ir.config_parameter"].sudo()
-
-        def get(key, default):
-            return params.get_param(PARAM_PREFIX + key, default)
-
-        def get_int(key, default):
-            try:
-                return int(get(key, default))
-            except ValueError:
-                _logger.warning(
-                    "External calendar: %s%s is not a number; using %s", PARAM_PREFIX, key, default
-                )
-                return default
-
-        return FeedSettings(
-            enabled=bool(get("enabled", False)),
-            past_days=get_int("past_days", DEFAULT_PAST_DAYS),
-            future_days=get_int("future_days", DEFAULT_FUTURE_DAYS),
-            timezone=self._get_timezone(get("tz", False)),
-            publish_tentative=bool(get("publish_tentative", False)),
-            publish_description=bool(get("publish_description", False)),
-            name=get("name", False) or self.env._("Room bookings"),
-            description=get("description", ""),
-            retention_days=get_int("retention_days", DEFAULT_RETENTION_DAYS),
-            organizer_name=get("organizer_name", ""),
-            organizer_email=get("organizer_email", ""),
+        return FeedSettings.from_parameters(
+            lambda key: params.get_param(PARAM_PREFIX + key),
+            default_timezone=self._default_timezone,
+            default_name=self.env._("Room bookings"),
         )
-
-    @api.model
-    def _get_timezone(self, name):
-        """``name`` if it is a known time zone, else the default one."""
-        if name:
-            try:
-                ZoneInfo(name)
-            except (ZoneInfoNotFoundError, ValueError):
-                _logger.warning("External calendar: unknown time zone %r; using the default", name)
-            else:
-                return name
-        return self._default_timezone()
 
     @api.model
     def _default_timezone(self):
@@ -161,19 +126,6 @@ class CalendarFeed(models.Model):
         query = {"token": self._get_token()} | ({"room": room_code} if room_code else {})
         url = f"{base_url}{FEED_PATH}.{feed_format}?{urlencode(query)}"
         return f"{scheme}://{url.split('://', 1)[1]}" if scheme else url
-
-    @api.model
-    def _get_subscribe_links(self):
-        """One-click subscription links for the ICS feed, by calendar app."""
-        ics_url = self._get_feed_url("ics")
-        webcal_url = self._get_feed_url("ics", scheme="webcal")
-        outlook_query = f"url={quote(ics_url, safe='')}&name={quote(self._get_settings().name, safe='')}"
-        return {
-            "webcal": webcal_url,
-            "google": f"https://calendar.google.com/calendar/render?cid={quote(webcal_url, safe='')}",
-            "outlook_com": f"https://outlook.live.com/calendar/0/addfromweb?{outlook_query}",
-            "outlook_365": f"https://outlook.office.com/calendar/0/addfromweb?{outlook_query}",
-        }
 
     @api.model
     def _check_access_token(self, token):
@@ -335,15 +287,11 @@ class CalendarFeed(models.Model):
             last_modified = strictly_after(now, last_modified.replace(tzinfo=UTC) if last_modified else None)
             last_modified = last_modified.replace(tzinfo=None)
         sync_token = encode_sync_token(self.change_stamp, filter_signature([]))
-        head = self._json_head(
-            settings,
-            window.start,
-            window.end,
-            updated_at=last_modified,
-            nextCursor=None,
-            syncToken=sync_token,
-        )
+        head = self._json_head(settings, window.start, window.end, updated_at=last_modified,
+                               nextCursor=None, syncToken=sync_token)  # fmt: skip
         json_etag, event_count = self._assemble_json(head, in_window)
+        for feed_format in ("ics", "json"):
+            self._compress_body(feed_format)
         self.invalidate_recordset(["ics_body", "json_body"])
         return {
             "ics_etag": ics_etag, "json_etag": json_etag, "ics_size": ics_size, "event_count": event_count,
@@ -351,7 +299,7 @@ class CalendarFeed(models.Model):
         }  # fmt: skip
 
     def _assemble_ics(self, settings, in_window):
-        """Store the ICS body of the entries ``in_window``; return its ETag and size.
+        """Store the ICS body of the entries ``in_window``, and its gzip; return its ETag and size.
 
         The ETag is ``body_etag()`` computed where the body is (a test holds them equal).
         """
@@ -368,13 +316,13 @@ class CalendarFeed(models.Model):
         ))[0]  # fmt: skip
 
     def _assemble_json(self, head, in_window):
-        """Store the JSON body (``head``, then the live entries ``in_window``); return its ETag and count."""
+        """Store the JSON body (``head``, then the live entries ``in_window``) and its gzip;
+        return its ETag and count."""
         opening, closing = document_envelope(head)
+        live = SQL("removed_at IS NULL AND %s", in_window)
         return self.env.execute_query(SQL(
             """
-            WITH live AS (
-                SELECT json_object, start_at, event_id FROM calendar_feed_entry
-                 WHERE removed_at IS NULL AND %s)
+            WITH live AS (SELECT json_object, start_at, event_id FROM calendar_feed_entry WHERE %s)
             UPDATE calendar_feed SET json_body = %s
                    || COALESCE((SELECT string_agg(json_object, ',' ORDER BY start_at, event_id)
                                   FROM live), '')
@@ -383,5 +331,29 @@ class CalendarFeed(models.Model):
             RETURNING left(encode(sha256(convert_to(json_body, 'UTF8')), 'hex'), 32),
                       (SELECT count(*) FROM live)
             """,
-            in_window, opening, closing, self.id,
+            live, opening, closing, self.id,
         ))[0]  # fmt: skip
+
+    def _compress_body(self, feed_format):
+        """Store the gzip of a stored body.
+
+        The body comes back as UTF-8 bytes (bytea): as a Python str, one emoji
+        would make it take 4 bytes per character. One read, not slices: PostgreSQL
+        decompresses a stored text from its start for every slice taken.
+        """
+        body, gzip = (SQL.identifier(f"{feed_format}_{kind}") for kind in ("body", "gzip"))
+        query = SQL("SELECT convert_to(%s, 'UTF8') FROM calendar_feed WHERE id = %s", body, self.id)
+        [(data,)] = self.env.execute_query(query)
+        self.env.cr.execute(
+            SQL("UPDATE calendar_feed SET %s = %s WHERE id = %s", gzip, gzip_chunks([data]), self.id)
+        )
+
+    def _read_gzip(self, feed_format):
+        """The stored gzip body of the ``ics`` or ``json`` feed, as built with its identity body."""
+        column = SQL.identifier(f"{feed_format}_gzip")
+        [(stored,)] = self.env.execute_query(
+            SQL("SELECT %s FROM calendar_feed WHERE id = %s", column, self.id)
+        )
+        if stored is None:  # built by a version that did not compress; the next build will
+            return gzip_chunks([self[f"{feed_format}_body"].encode()])
+        return bytes(stored)

@@ -10,6 +10,9 @@ from odoo.tools import SQL, split_every
 from ..booking_feed import CANCELLED, FeedEvent, dump_event, fingerprint, render_vevent
 from ..booking_feed.records import strictly_after
 
+#: Rows read at once when a build streams entries.
+BATCH_SIZE = 2000
+
 
 class CalendarFeedEntry(models.Model):
     """One booking as the feed last published it, rendered once.
@@ -254,14 +257,14 @@ def _copy_line(values):
     """One row in the text format of COPY, encoded.
 
     Line by line: one str of all rows would take 4 bytes per character after any emoji.
+    Written inline, without a call per value: a cold build of 10k bookings writes 150k.
     """
-    return ("\t".join([_copy_text(value) for value in values]) + "\n").encode()
-
-
-def _copy_text(value):
-    """``value`` in the text format of COPY."""
-    if value is None:
-        return r"\N"
-    if isinstance(value, str):
-        return value.replace("\\", "\\\\").replace("\t", r"\t").replace("\n", r"\n").replace("\r", r"\r")
-    return str(value)
+    return (
+        "\t".join([
+            r"\N" if value is None
+            else value.replace("\\", "\\\\").replace("\t", r"\t").replace("\n", r"\n").replace("\r", r"\r")
+            if isinstance(value, str)
+            else str(value)
+            for value in values
+        ]) + "\n"
+    ).encode()  # fmt: skip

@@ -19,6 +19,7 @@ from ..booking_feed.api import (
     data_answer,
     error_answer,
 )
+from ..booking_feed.encoding import choose_encoding
 from ..booking_feed.query import QueryError, check_parameters, parse_feed_query
 from ..booking_feed.sync import Cursor, SyncTokenExpired, encode_sync_token, filter_signature, parse_paging
 
@@ -43,12 +44,13 @@ class CalendarFeedQuery(models.AbstractModel):
     _description = "External Calendar Feed Answers"
 
     @api.model
-    def _answer(self, route_name, args, bearer_token=None):
+    def _answer(self, route_name, args, bearer_token=None, accept_encoding=None):
         """The answer to ``route_name`` for the query string ``args`` (a MultiDict), or None for 404.
 
         Without the current token of an enabled endpoint (``?token=`` or a
         bearer token) there is no answer at all: the caller answers the same
-        404 as for a path that does not exist.
+        404 as for a path that does not exist. The answer is in the coding
+        that ``accept_encoding`` (the request's header) prefers.
         """
         if route_name == "openapi":
             return self._answer_openapi()
@@ -69,7 +71,7 @@ class CalendarFeedQuery(models.AbstractModel):
                 "ics": self._answer_ics, "events": self._answer_events,
                 "rooms": self._answer_room_counts, "next": self._answer_next,
             }[route_name]  # fmt: skip
-            return answer_route(feed, params)
+            return answer_route(feed, params).encoded(choose_encoding(accept_encoding))
         except FeedError as error:
             return error_answer(error, as_json=route.is_json)
 
@@ -86,8 +88,8 @@ class CalendarFeedQuery(models.AbstractModel):
         """The stored body, read only if the client's copy is not current."""
         return Answer(
             content_type, lambda: feed[f"{feed_format}_body"].encode(),  # noqa: PLW0108 (read when sent)
-            etag=feed[f"{feed_format}_etag"],
-            last_modified=feed.last_modified, headers=(("Cache-Control", CACHE_CONTROL),),
+            etag=feed[f"{feed_format}_etag"], last_modified=feed.last_modified,
+            headers=(("Cache-Control", CACHE_CONTROL),), stored_gzip=lambda: feed._read_gzip(feed_format),
         )  # fmt: skip
 
     # -- one method per route: params are name -> list of values, token excluded --

@@ -1,3 +1,5 @@
+from urllib.parse import quote
+
 from odoo import api, fields, models
 from odoo.addons.base.models.res_partner import _tz_get
 from odoo.exceptions import ValidationError
@@ -135,10 +137,24 @@ class ResConfigSettings(models.TransientModel):
     def _compute_external_calendar_urls(self):
         Feed = self.env["calendar.feed"]
         urls = {"ics": Feed._get_feed_url("ics"), "json": Feed._get_feed_url("json")}
-        urls |= Feed._get_subscribe_links()
+        urls |= self._get_external_calendar_subscribe_links()
         for settings in self:
             for kind, url in urls.items():
                 settings[f"external_calendar_{kind}_url"] = url
+
+    @api.model
+    def _get_external_calendar_subscribe_links(self):
+        """One-click subscription links for the ICS feed, by calendar app."""
+        Feed = self.env["calendar.feed"]
+        ics_url = Feed._get_feed_url("ics")
+        webcal_url = Feed._get_feed_url("ics", scheme="webcal")
+        outlook_query = f"url={quote(ics_url, safe='')}&name={quote(Feed._get_settings().name, safe='')}"
+        return {
+            "webcal": webcal_url,
+            "google": f"https://calendar.google.com/calendar/render?cid={quote(webcal_url, safe='')}",
+            "outlook_com": f"https://outlook.live.com/calendar/0/addfromweb?{outlook_query}",
+            "outlook_365": f"https://outlook.office.com/calendar/0/addfromweb?{outlook_query}",
+        }
 
     def _compute_external_calendar_feed(self):
         feed = self.env["calendar.feed"]._get_singleton()

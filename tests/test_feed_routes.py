@@ -1,3 +1,4 @@
+import gzip
 import json
 import time
 from email.utils import parsedate_to_datetime
@@ -145,7 +146,7 @@ class TestIcsHttp(FeedCase, HttpCase):
 
     def test_validators_and_cache_headers(self):
         response = self.get()
-        self.assertRegex(response.headers["ETag"], r'^"[0-9a-f]{32}"$')  # strong
+        self.assertRegex(response.headers["ETag"], r'^"[0-9a-f]{32}(-gzip)?"$')  # strong, per coding
         self.assertTrue(response.headers["Last-Modified"].endswith("GMT"))
         self.assertIn("max-age=3600", response.headers["Cache-Control"])
         self.assertIn("private", response.headers["Cache-Control"])
@@ -246,3 +247,82 @@ class TestIcsHttp(FeedCase, HttpCase):
         self.assertEqual(response.status_code, 200)
         default_zone = self.env["calendar.feed"]._default_timezone()
         self.assertEqual(str(check_ics(response.content)["X-WR-TIMEZONE"]), default_zone)
+
+
+@tagged("post_install", "-at_install")
+class TestFeedCompression(FeedCase, HttpCase):
+    """Feeds in the coding a client accepts, each with its own ETag (RFC 9110)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.token = cls.enable_endpoint()
+        for day in range(4):
+            for hour in (8, 10, 12, 14):
+                cls.book(cls.sim_room, cls.local_time(day, hour), cls.local_time(day, hour + 1),
+                         name=f"OSCE station {day}-{hour}")  # fmt: skip
+
+    def fetch(self, path, accept_encoding, method="GET", **headers):
+        """(response, the bytes on the wire): requests would decompress them otherwise."""
+        url = f"{self.base_url()}{path}{'&' if '?' in path else '?'}token={self.token}"
+        headers = {"Accept-Encoding": accept_encoding, **headers}
+        response = self.opener.request(method, url, headers=headers, stream=True, timeout=10)
+        return response, response.raw.read(decode_content=False)
+
+    def test_full_feeds_are_sent_compressed_to_clients_that_ask(self):
+        for path in (ICS, JSON):
+            with self.subTest(path=path):
+                plain, plain_bytes = self.fetch(path, "identity")
+                packed, packed_bytes = self.fetch(path, "gzip, deflate, br")
+                self.assertNotIn("Content-Encoding", plain.headers)
+                self.assertEqual(packed.headers["Content-Encoding"], "gzip")
+                for response in (plain, packed):
+                    self.assertEqual(response.headers["Vary"], "Accept-Encoding")
+                self.assertEqual(gzip.decompress(packed_bytes), plain_bytes)
+                self.assertLess(len(packed_bytes) * 5, len(plain_bytes))
+                self.assertNotEqual(packed.headers["ETag"], plain.headers["ETag"])
+                self.assertEqual(plain.headers["Last-Modified"], packed.headers["Last-Modified"])
+
+    def test_each_coding_revalidates_with_its_own_etag(self):
+        plain, _bytes = self.fetch(ICS, "identity")
+        packed, _bytes = self.fetch(ICS, "gzip")
+        for accept_encoding, etag, status in (
+            ("gzip", packed.headers["ETag"], 304),
+            ("identity", plain.headers["ETag"], 304),
+            ("identity", packed.headers["ETag"], 200),  # a cache must not answer gzip to this client
+            ("gzip", plain.headers["ETag"], 200),
+        ):
+            with self.subTest(accept_encoding=accept_encoding, etag=etag):
+                response, body = self.fetch(ICS, accept_encoding, **{"If-None-Match": etag})
+                self.assertEqual(response.status_code, status)
+                self.assertEqual(response.headers["Vary"], "Accept-Encoding")
+                if status == 200:  # a 304 has no content, so no Content-Encoding (RFC 9110)
+                    expected_coding = "gzip" if accept_encoding == "gzip" else None
+                    self.assertEqual(response.headers.get("Content-Encoding"), expected_coding)
+                    check_ics(gzip.decompress(body) if accept_encoding == "gzip" else body)
+
+    def test_head_answers_the_headers_of_the_same_get(self):
+        for accept_encoding in ("gzip", "identity"):
+            get, _bytes = self.fetch(ICS, accept_encoding)
+            head, body = self.fetch(ICS, accept_encoding, method="HEAD")
+            self.assertEqual(body, b"")
+            for name in (
+                "ETag",
+                "Content-Encoding",
+                "Vary",
+                "Content-Type",
+                "Content-Length",
+                "Last-Modified",
+            ):
+                self.assertEqual(head.headers.get(name), get.headers.get(name), name)
+
+    def test_filtered_answers_are_compressed_only_when_it_pays(self):
+        room_feed, room_bytes = self.fetch(f"{ICS}?room=TSIM1", "gzip")
+        self.assertEqual(room_feed.headers["Content-Encoding"], "gzip")
+        events = check_ics(gzip.decompress(room_bytes)).walk("VEVENT")
+        self.assertEqual(len(events), 16)
+        small, small_bytes = self.fetch(f"{FEED}/next.json?q=OSCE", "gzip")
+        self.assertLess(len(small_bytes), 1400)
+        self.assertNotIn("Content-Encoding", small.headers)
+        self.assertEqual(small.headers["Vary"], "Accept-Encoding")
+        self.assertEqual(json.loads(small_bytes)["events"][0]["activity"]["title"][:4], "OSCE")
