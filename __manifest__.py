@@ -1,6 +1,6 @@
 {
     "name": "External Calendar API",
-    "version": "19.0.1.1.0",
+    "version": "19.0.1.2.0",
     "summary": "Publish room bookings as secret ICS and JSON feeds for calendar apps and integrations",
     "category": "Productivity/Calendar",
     "author": "External Calendar API contributors",

@@ -113,6 +113,8 @@ class Answer:
             body = gzip_chunks([body])
         else:
             return plain
+        # The same zlib makes the same bytes of the same body, so the tag stays strong; servers
+        # with different zlib builds behind one proxy could differ, which matters only for Range.
         headers = (*plain.headers, ("Content-Encoding", GZIP))
         return replace(plain, body=body, etag=f"{self.etag}-{GZIP}", headers=headers)
 

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .records import CONFIRMED, TENTATIVE
-from .window import Window, publication_window
+from .window import MAX_DAYS, Window, publication_window
 
 _logger = logging.getLogger(__name__)
 
@@ -50,15 +50,21 @@ class FeedSettings:
         is called only when no known zone is stored (finding it takes queries).
         """
 
-        def number(key, default):
+        def number(key, default, lowest=0):
             value = get(key)
             if value is None or value is False:
                 return default
             try:
-                return int(value)
+                number = int(value)
             except ValueError:
-                _logger.warning("External calendar: setting %s is not a number; using %s", key, default)
+                number = None
+            if number is None or not lowest <= number <= MAX_DAYS:
+                _logger.warning(
+                    "External calendar: setting %s is not a number from %s to %s; using %s",
+                    key, lowest, MAX_DAYS, default,
+                )  # fmt: skip
                 return default
+            return number
 
         return cls(
             enabled=bool(get("enabled")),
@@ -69,7 +75,7 @@ class FeedSettings:
             publish_description=bool(get("publish_description")),
             name=get("name") or default_name,
             description=get("description") or "",
-            retention_days=number("retention_days", DEFAULT_RETENTION_DAYS),
+            retention_days=number("retention_days", DEFAULT_RETENTION_DAYS, lowest=1),
             organizer_name=get("organizer_name") or "",
             organizer_email=get("organizer_email") or "",
         )

@@ -154,10 +154,14 @@ class CalendarEvent(models.Model):
     @api.model
     def _get_effective_privacies(self, rows):
         """``{event id: privacy}`` by Odoo's rule for ``effective_privacy``: the event's own, else its
-        organizer's default, read once per organizer rather than once per event."""
-        organizers = self.env["res.users"].sudo().browse({row["user_id"] for row in rows if row["user_id"]})
+        organizer's default (read once per organizer, not per event); without an organizer, the
+        default of new users (``calendar.default_privacy``), so that no booking is more public
+        than the calendar's default."""
+        Users = self.env["res.users"].sudo()
+        organizers = Users.browse({row["user_id"] for row in rows if row["user_id"]})
         defaults = {user.id: user.calendar_default_privacy for user in organizers}
-        return {row["id"]: row["privacy"] or defaults.get(row["user_id"]) for row in rows}
+        fallback = Users._default_user_calendar_default_privacy()
+        return {row["id"]: row["privacy"] or defaults.get(row["user_id"]) or fallback for row in rows}
 
     @api.model
     def _row_to_feed_event(self, row, privacy, settings, published_rooms, database_uuid):

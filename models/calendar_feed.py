@@ -146,9 +146,12 @@ class CalendarFeed(models.Model):
     def _get_singleton(self):
         """The feed, read with what a request needs to decide its answer (staleness, validators)."""
         # Not env.ref(), which checks the record exists with one more query per request.
-        feed_id = self.env["ir.model.data"]._xmlid_to_res_id("external_calendar_api.calendar_feed_main")
-        feed = self.sudo().browse(feed_id)
+        xmlid = "external_calendar_api.calendar_feed_main"
+        feed = self.sudo().browse(self.env["ir.model.data"]._xmlid_to_res_id(xmlid, raise_if_not_found=False))
         answering = ["built_at", "built_for_day", "built_timezone", "ics_etag", "json_etag", "last_modified"]
+        if not feed:  # deleted by hand: the feed is made again, as on install
+            feed = self.sudo().search([], limit=1, order="id") or self.sudo().create({})
+            self.env["ir.model.data"]._update_xmlids([{"xml_id": xmlid, "record": feed, "noupdate": True}])
         feed.fetch(answering)
         return feed
 
@@ -272,10 +275,11 @@ class CalendarFeed(models.Model):
         )  # fmt: skip
 
     def _assemble(self, settings, window, now):
-        """Store the ICS and JSON bodies, assembled in PostgreSQL from the entries' blocks.
+        """Store the ICS and JSON bodies, assembled in PostgreSQL from the entries' blocks, and their gzip.
 
-        The bodies never pass through Python here; only their digests and
-        counters come back. Returns the values to write on the feed.
+        Only digests and counters come back from the assembly; each body is
+        then read once, as bytes, to be compressed. Returns the values to
+        write on the feed.
         """
         Entry = self.env["calendar.feed.entry"].sudo()
         in_window = Entry._search(Entry._overlap_domain(window.start, window.end)).where_clause
@@ -299,7 +303,7 @@ class CalendarFeed(models.Model):
         }  # fmt: skip
 
     def _assemble_ics(self, settings, in_window):
-        """Store the ICS body of the entries ``in_window``, and its gzip; return its ETag and size.
+        """Store the ICS body of the entries ``in_window``; return its ETag and size.
 
         The ETag is ``body_etag()`` computed where the body is (a test holds them equal).
         """
@@ -316,8 +320,7 @@ class CalendarFeed(models.Model):
         ))[0]  # fmt: skip
 
     def _assemble_json(self, head, in_window):
-        """Store the JSON body (``head``, then the live entries ``in_window``) and its gzip;
-        return its ETag and count."""
+        """Store the JSON body (``head``, then the live entries ``in_window``); return its ETag and count."""
         opening, closing = document_envelope(head)
         live = SQL("removed_at IS NULL AND %s", in_window)
         return self.env.execute_query(SQL(

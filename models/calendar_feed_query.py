@@ -157,7 +157,8 @@ class CalendarFeedQuery(models.AbstractModel):
             limit_param, "", default_limit=NEXT_LIMIT_DEFAULT, max_limit=NEXT_LIMIT_MAX
         ).limit
         body = self._next_events_document(feed, settings, query, limit)
-        return data_answer(JSON_CONTENT_TYPE, body, feed.last_modified)
+        # ETag only: the answer changes with the minute, not only when the feed does.
+        return data_answer(JSON_CONTENT_TYPE, body, None)
 
     # -- reading the entries ---------------------------------------------------
 

@@ -84,6 +84,19 @@ class FeedCase(RoomBookingCase):
     def set_feed_param(cls, key, value):
         cls.env["ir.config_parameter"].sudo().set_param(f"external_calendar_api.{key}", value)
 
+    def break_builds(self):
+        """From now on PostgreSQL refuses to store feed bodies, as a full disk would."""
+        self.env.flush_all()
+        self.env.cr.execute("""
+            CREATE FUNCTION test_refuse_feed_bodies() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN RAISE EXCEPTION 'no space left on device'; END $$;
+            CREATE TRIGGER test_refuse_feed_bodies BEFORE UPDATE OF ics_body ON calendar_feed
+               FOR EACH ROW EXECUTE FUNCTION test_refuse_feed_bodies();
+        """)
+
+    def mend_builds(self):
+        self.env.cr.execute("DROP TRIGGER test_refuse_feed_bodies ON calendar_feed")
+
     def build(self, now):
         """Rebuild the feed as of ``now`` and return (parsed ICS, parsed JSON)."""
         self.assertTrue(self.feed._rebuild(now), self.feed.last_error)

@@ -89,12 +89,12 @@ class TestFeedBuild(FeedCase, TransactionCase):
         self.book(self.sim_room, at(5, 9), at(5, 10), name="OSCE")
         self.build(NOW)
         good_body = self.feed.ics_body
-        self.set_feed_param("future_days", 1000)  # out of range, as only the technical menu allows
+        self.break_builds()
         with self.assertLogs("odoo.addons.external_calendar_api.models.calendar_feed", "ERROR"):
             self.assertFalse(self.feed._rebuild(NOW + timedelta(minutes=5)))
         self.assertEqual(self.feed.ics_body, good_body)
         self.assertEqual(self.feed.built_at, NOW.replace(tzinfo=None))
-        self.assertIn("730", self.feed.last_error)
+        self.assertIn("no space left on device", self.feed.last_error)
 
     def test_rebuild_failing_after_entries_were_written_keeps_the_last_good_feed(self):
         booking = self.book(self.sim_room, at(5, 9), at(5, 10), name="OSCE")

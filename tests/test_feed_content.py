@@ -66,6 +66,14 @@ class TestFeedContent(FeedCase, TransactionCase):
         self.assertNotIn("Smith", self.feed.ics_body + self.feed.json_body)
         self.assertEqual({event["note"] for event in document["events"]}, {""})
 
+    def test_bookings_without_privacy_take_their_organizers_default_or_the_calendars(self):
+        self.env["ir.config_parameter"].sudo().set_param("calendar.default_privacy", "private")
+        organizer = self.env["res.users"].sudo().search([("id", "!=", self.env.uid)], limit=1)
+        organizer.with_user(organizer).calendar_default_privacy = "public"
+        self.book(self.sim_room, at(5, 9), at(5, 10), name="Open day", user_id=organizer.id, privacy=False)
+        self.book(self.sim_room, at(5, 11), at(5, 12), name="Nobody's", user_id=False, privacy=False)
+        self.assertEqual(self.titles(self.build(NOW)[0]), ["Busy", "Open day"])
+
     def test_descriptions_are_published_only_when_chosen(self):
         self.book(self.sim_room, at(5, 9), at(5, 10), name="OSCE", description="<p>Bring your badge</p>")
         calendar, _document = self.build(NOW)

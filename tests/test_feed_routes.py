@@ -79,10 +79,10 @@ class TestFeedRoutes(FeedCase, HttpCase):
         routes = [ICS, JSON, "/w/api/v2/public-calendar.json", f"{FEED}/rooms.json", f"{FEED}/next.json"]
         bad_parameter = {ICS: "room=NOPE"}
         answers = []
-        self.set_feed_param("future_days", 1000)  # the first build fails: 503
+        self.break_builds()  # the first build fails: 503
         with mute_logger("odoo.addons.external_calendar_api.models.calendar_feed"):
             answers += [(route, 503, self.get(f"{route}?token={self.token}")) for route in routes]
-        self.set_feed_param("future_days", 7)
+        self.mend_builds()
         for route in routes:
             # next.json changes with each minute: a pair that straddles one is taken again, once.
             for _attempt in range(2):
@@ -219,8 +219,7 @@ class TestIcsHttp(FeedCase, HttpCase):
         self.assertEqual(self.titles(self.get("&_=1700000000")), ["debrief", "sim booking"])
 
     def test_feed_not_built_yet_answers_503_not_500(self):
-        # The first build fails (a window over 730 days, set outside the settings page).
-        self.set_feed_param("future_days", 1000)
+        self.break_builds()  # the first build fails
         paths = (
             f"{ICS}?token={self.token}",
             f"{JSON}?token={self.token}",
@@ -235,18 +234,21 @@ class TestIcsHttp(FeedCase, HttpCase):
                 self.assertEqual(response.status_code, 503)
                 self.assertEqual(response.headers["Retry-After"], "60")
                 self.assertIn("not been built yet", response.text)
-        self.assertIn("730", self.env["calendar.feed"]._get_singleton().last_error)
-        self.set_feed_param("future_days", 7)
+        self.assertIn("no space left on device", self.env["calendar.feed"]._get_singleton().last_error)
+        self.mend_builds()
         self.assertEqual(self.get().status_code, 200)
 
     def test_unreadable_parameters_fall_back_to_defaults(self):
         self.set_feed_param("tz", "Mars/Olympus_Mons")
         self.set_feed_param("retention_days", "a month")
-        with mute_logger("odoo.addons.external_calendar_api.models.calendar_feed"):
+        self.set_feed_param("future_days", 1000)  # out of range, as only the technical menu allows
+        with mute_logger("odoo.addons.external_calendar_api.booking_feed.settings"):
             response = self.get()
-        self.assertEqual(response.status_code, 200)
+            filtered = self.get(f"&from={self.local_date(0)}")
+        self.assertEqual((response.status_code, filtered.status_code), (200, 200))
         default_zone = self.env["calendar.feed"]._default_timezone()
         self.assertEqual(str(check_ics(response.content)["X-WR-TIMEZONE"]), default_zone)
+        self.assertEqual(self.titles(filtered), ["debrief", "sim booking"])
 
 
 @tagged("post_install", "-at_install")

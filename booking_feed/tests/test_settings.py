@@ -27,7 +27,7 @@ def test_stored_texts_are_read():
 def test_a_number_that_cannot_be_read_falls_back_with_a_warning(value, caplog):
     settings = settings_from({"future_days": value, "retention_days": value})
     assert (settings.future_days, settings.retention_days) == (DEFAULT_FUTURE_DAYS, DEFAULT_RETENTION_DAYS)
-    assert "is not a number" in caplog.text
+    assert "is not a number from" in caplog.text
 
 
 def test_an_unknown_zone_falls_back_to_the_default_with_a_warning(caplog):
@@ -42,3 +42,11 @@ def test_published_statuses_and_window_follow_the_settings():
         datetime(2026, 3, 5, 12, tzinfo=UTC)
     )
     assert (window.start, window.end) == (datetime(2026, 3, 4, tzinfo=UTC), datetime(2026, 3, 8, tzinfo=UTC))
+
+
+@pytest.mark.parametrize(
+    ("key", "value"), [("future_days", "1000"), ("past_days", "-1"), ("retention_days", "0")]
+)
+def test_days_out_of_range_fall_back_rather_than_break_the_window(key, value, caplog):
+    assert getattr(settings_from({key: value}), key) == getattr(FeedSettings(), key)
+    assert "is not a number from" in caplog.text
