@@ -52,7 +52,8 @@ POLL_PORT = 8072
 EDIT_PORT = 8073
 HOST = "127.0.0.1"  # loopback only
 CRON_XMLID = "ir_cron_external_calendar_refresh"
-BUILD_LOG = re.compile(r"External calendar feed \d+: (full|incremental) build")
+BUILD_LOG = re.compile(r"External calendar feed \d+: (full|incremental) build, \d+ events, ([\d.]+) s")
+CRON_BUILD_LOG = "hourly full build"
 CRON_DEFERRED_LOG = "another build is under way"
 EDIT_INTERVAL = 0.5
 #: The editor's plan, in steps: it renames a booking at each step, presses Refresh or fires
@@ -276,6 +277,9 @@ def read_builds(logs, log_starts):
             for line in lines:
                 if match := BUILD_LOG.search(line):
                     found[f"{match[1]} builds"] += 1
+                    found["longest build ms"] = max(found["longest build ms"], round(float(match[2]) * 1000))
+                elif CRON_BUILD_LOG in line:
+                    found["cron builds"] += 1
                 elif CRON_DEFERRED_LOG in line:
                     found["cron deferrals"] += 1
                 elif " ERROR " in line or "Traceback" in line:
@@ -316,13 +320,15 @@ def report_scale_out(editor, builds, results):
         if status == 200:
             bodies[etag].add(digest)
     two_bodies = sum(len(digests) > 1 for digests in bodies.values())
-    print("\n| server | full builds | incremental builds | cron deferrals | errors logged |")
-    print("|---|---:|---:|---:|---:|")
+    print("\n| server | full builds | incremental builds | longest build | cron builds | cron deferrals "
+          "| errors logged |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for name, found in builds.items():
-        print(f"| {name} | {found['full builds']} | {found['incremental builds']} | {found['cron deferrals']} "
-              f"| {found['errors logged']} |")  # fmt: skip
+        print(f"| {name} | {found['full builds']} | {found['incremental builds']} "
+              f"| {found['longest build ms']:,} ms | {found['cron builds']} "
+              f"| {found['cron deferrals']} | {found['errors logged']} |")  # fmt: skip
     total = sum(builds.values(), Counter())
-    cron_runs = total["full builds"] - editor.done["refreshes"] + total["cron deferrals"]
+    cron_runs = total["cron builds"] + total["cron deferrals"]
     print(f"\neditor on the edit server: {editor.done['edits']} edits, {editor.done['refreshes']} refreshes, "
           f"{editor.done['cron firings']} cron firings on both servers at once; cron runs: {cron_runs}; "
           f"distinct ETags served with 200: {len(bodies)}, with two bodies: {two_bodies}")  # fmt: skip

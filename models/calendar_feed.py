@@ -207,6 +207,7 @@ class CalendarFeed(models.Model):
         """
         feed = self._get_singleton()
         if feed._lock_for_rebuild():
+            _logger.info("External calendar feed %s: hourly full build", feed.id)
             feed._rebuild(full=True)
             return
         _logger.info("External calendar feed %s: another build is under way; full build again soon", feed.id)
