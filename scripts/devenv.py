@@ -43,6 +43,14 @@ def pg_bin(tool):
     return found
 
 
+def runuser():
+    """util-linux's runuser, also where a minimal PATH (cron, CI) leaves out the sbin folders."""
+    for candidate in (shutil.which("runuser"), "/usr/sbin/runuser", "/sbin/runuser"):
+        if candidate and Path(candidate).exists():
+            return candidate
+    raise RuntimeError("runuser (util-linux) was not found: it runs PostgreSQL as the postgres user")
+
+
 def addons_path():
     """Odoo's own addons plus a link to this repository under the module's name.
 
@@ -93,11 +101,11 @@ class PostgresCluster:
         """Whether the cluster's owner may enter ``path`` (an existing directory)."""
         if not self.owner:
             return os.access(path, os.X_OK | os.W_OK)
-        check = ["runuser", "-u", self.owner, "--", "test", "-x", str(path)]
+        check = [runuser(), "-u", self.owner, "--", "test", "-x", str(path)]
         return subprocess.run(check, check=False).returncode == 0
 
     def _as_owner(self, *command):
-        prefix = ["runuser", "-u", self.owner, "--"] if self.owner else []
+        prefix = [runuser(), "-u", self.owner, "--"] if self.owner else []
         # From the cluster's directory: the owner may not be allowed into the caller's.
         subprocess.run([*prefix, *command], check=True, stdout=subprocess.DEVNULL, cwd=self.directory)
 
