@@ -27,6 +27,8 @@ TEXT_CONTENT_TYPE = "text/plain; charset=utf-8"
 YAML_CONTENT_TYPE = "application/yaml; charset=utf-8"
 #: Private: the URL carries a secret, so shared caches must not keep it.
 CACHE_CONTROL = f"private, max-age={int(REFRESH_INTERVAL.total_seconds())}"
+#: The headers of every answer with data: the feeds' caching rule.
+DATA_HEADERS = (("Cache-Control", CACHE_CONTROL),)
 RETRY_AFTER_SECONDS = 60
 
 #: Parameters that select events; sync tokens and cursors are bound to them.
@@ -127,8 +129,7 @@ def body_etag(body: bytes) -> str:
 def data_answer(content_type, body, last_modified) -> Answer:
     """A 200 with validators and the feeds' caching rule; ``body`` is bytes here."""
     return Answer(
-        content_type, body, etag=body_etag(body), last_modified=last_modified,
-        headers=(("Cache-Control", CACHE_CONTROL),),
+        content_type, body, etag=body_etag(body), last_modified=last_modified, headers=DATA_HEADERS
     )  # fmt: skip
 
 

@@ -7,7 +7,7 @@ from odoo.tools import escape_psql, file_open
 
 from ..booking_feed import CONFIRMED, TENTATIVE, assemble_document, render_calendar, room_to_json
 from ..booking_feed.api import (
-    CACHE_CONTROL,
+    DATA_HEADERS,
     FILTER_PARAMETERS,
     ICS_CONTENT_TYPE,
     JSON_CONTENT_TYPE,
@@ -50,7 +50,8 @@ class CalendarFeedQuery(models.AbstractModel):
         Without the current token of an enabled endpoint (``?token=`` or a
         bearer token) there is no answer at all: the caller answers the same
         404 as for a path that does not exist. The answer is in the coding
-        that ``accept_encoding`` (the request's header) prefers.
+        that ``accept_encoding`` (the request's header) prefers. Each route of
+        ``ROUTES`` is answered by its ``_answer_<route>`` method.
         """
         if route_name == "openapi":
             return self._answer_openapi()
@@ -67,11 +68,8 @@ class CalendarFeedQuery(models.AbstractModel):
             if not route.ignores_unknown:
                 check_parameters(set(args), route.parameters)
             params = {name: args.getlist(name) for name in route.parameters & set(args) if name != "token"}
-            answer_route = {
-                "ics": self._answer_ics, "events": self._answer_events,
-                "rooms": self._answer_room_counts, "next": self._answer_next,
-            }[route_name]  # fmt: skip
-            return answer_route(feed, params).encoded(choose_encoding(accept_encoding))
+            answer = getattr(self, f"_answer_{route_name}")(feed, params)
+            return answer.encoded(choose_encoding(accept_encoding))
         except FeedError as error:
             return error_answer(error, as_json=route.is_json)
 
@@ -81,7 +79,7 @@ class CalendarFeedQuery(models.AbstractModel):
         if not self.env["calendar.feed"].sudo()._get_settings().enabled:
             return None
         with file_open("external_calendar_api/static/api/openapi.yml", "rb") as document:
-            return Answer(YAML_CONTENT_TYPE, document.read(), headers=(("Cache-Control", CACHE_CONTROL),))
+            return Answer(YAML_CONTENT_TYPE, document.read(), headers=DATA_HEADERS)
 
     @staticmethod
     def _stored_answer(feed, feed_format, content_type):
@@ -89,7 +87,7 @@ class CalendarFeedQuery(models.AbstractModel):
         return Answer(
             content_type, lambda: feed[f"{feed_format}_body"].encode(),  # noqa: PLW0108 (read when sent)
             etag=feed[f"{feed_format}_etag"], last_modified=feed.last_modified,
-            headers=(("Cache-Control", CACHE_CONTROL),), stored_gzip=lambda: feed._read_gzip(feed_format),
+            headers=DATA_HEADERS, stored_gzip=lambda: feed._read_gzip(feed_format),
         )  # fmt: skip
 
     # -- one method per route: params are name -> list of values, token excluded --
@@ -130,7 +128,7 @@ class CalendarFeedQuery(models.AbstractModel):
         return data_answer(JSON_CONTENT_TYPE, body, feed.last_modified)
 
     @api.model
-    def _answer_room_counts(self, feed, params):
+    def _answer_rooms(self, feed, params):
         """Published rooms with the number of their live bookings in the (narrowed) window."""
         settings = feed._get_settings()
         query = self._parse_query(params, settings, statuses=JSON_STATUSES)
