@@ -12,7 +12,7 @@ zone is still given as ``X-WR-TIMEZONE`` so clients display it sensibly.
 """
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from functools import lru_cache
 
 from icalendar.parser import Contentline, Parameters
@@ -57,17 +57,11 @@ def _text(name, text):
     return _line(name, _escaped_short(text) if len(text) <= SHORT_TEXT else _escaped(text))
 
 
-def _utc(moment: datetime) -> str:
-    # isoformat and slicing take 40% less time than strftime, and a 10k feed formats 40k of these.
-    text = moment.astimezone(UTC).isoformat(timespec="seconds")
+def _basic(text: str) -> str:
+    """``20260305T083000Z`` or ``20260305`` (DATE) from ``FeedEvent.iso_times``'s form of the same moment."""
+    if len(text) == 10:
+        return text.replace("-", "")
     return f"{text[0:4]}{text[5:7]}{text[8:10]}T{text[11:13]}{text[14:16]}{text[17:19]}Z"
-
-
-def _moment(name, value):
-    """DTSTART/DTEND: a UTC datetime, or a date for all-day bookings (never long enough to fold)."""
-    if isinstance(value, datetime):
-        return f"{name}:{_utc(value)}{CRLF}"
-    return f"{name};VALUE=DATE:{value:%Y%m%d}{CRLF}"
 
 
 def render_vevent(event: FeedEvent) -> bytes:
@@ -78,17 +72,17 @@ def render_vevent(event: FeedEvent) -> bytes:
     two builds of an unchanged feed are byte-identical. Lines whose value
     has a fixed short form are written directly; text goes through icalendar.
     """
-    changed = _utc(event.updated)
+    start, end, created, changed = map(_basic, event.iso_times)
+    value_type = "" if len(start) > 8 else ";VALUE=DATE"  # all-day bookings: DATE values (never folded)
     parts = [
         "BEGIN:VEVENT" + CRLF,
         _text("UID", event.uid),
-        f"DTSTAMP:{changed}{CRLF}CREATED:{_utc(event.created)}{CRLF}LAST-MODIFIED:{changed}{CRLF}"
-        f"SEQUENCE:{event.sequence}{CRLF}",
-        _moment("DTSTART", event.start),
+        f"DTSTAMP:{changed}{CRLF}CREATED:{created}{CRLF}LAST-MODIFIED:{changed}{CRLF}"
+        f"SEQUENCE:{event.sequence}{CRLF}DTSTART{value_type}:{start}{CRLF}",
     ]
     # RFC 5545 wants DTEND after DTSTART; without one, an event ends as it starts.
     if event.end > event.start:
-        parts.append(_moment("DTEND", event.end))
+        parts.append(f"DTEND{value_type}:{end}{CRLF}")
     parts.append(_text("SUMMARY", event.public_title))
     if event.organizer_email:
         # The calendar's own contact, chosen by the admin: iTIP's PUBLISH wants one.

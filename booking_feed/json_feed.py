@@ -8,19 +8,9 @@ and ``updatedAt``. Every time is ISO 8601 in UTC with a ``Z``; an all-day
 booking starts and ends at midnight in the calendar's time zone.
 """
 
-import json
-from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from .records import FeedEvent, FeedRoom, as_moment
-
-#: One encoder for every event: ``json.dumps`` with options builds a new one per call.
-_COMPACT_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
-
-
-def format_utc(moment: datetime) -> str:
-    """``2026-03-05T08:30:00Z``: the one time format of the JSON feed."""
-    return moment.astimezone(UTC).isoformat(timespec="seconds")[:19] + "Z"  # 40% faster than strftime
+from .records import COMPACT_JSON, FeedEvent, FeedRoom, as_moment, utc_text
 
 
 def room_to_json(room: FeedRoom, **extra) -> dict:
@@ -30,26 +20,28 @@ def room_to_json(room: FeedRoom, **extra) -> dict:
 
 def event_to_json(event: FeedEvent, zone: ZoneInfo) -> dict:
     """The JSON object of one booking (private ones without their details)."""
-    start, end = event.bounds(zone)
+    start, end, _created, updated = event.iso_times
+    if event.all_day:  # midnights in the calendar's zone
+        start, end = map(utc_text, event.bounds(zone))
     return {
         "id": event.id,
         "uid": event.uid,
         "status": event.status,
-        "eventStart": format_utc(start),
-        "eventEnd": format_utc(end),
+        "eventStart": start,
+        "eventEnd": end,
         "allDay": event.all_day,
         "activity": {"title": event.public_title, "color": event.color or None},
         "note": event.public_description,
         "rooms": [room_to_json(room) for room in event.rooms],
         "isRecurringSeries": event.is_recurring_series,
         "isPartOfRecurringSeries": event.is_part_of_recurring_series,
-        "updatedAt": format_utc(event.updated),
+        "updatedAt": updated,
     }
 
 
 def dump_event(event: FeedEvent, zone: ZoneInfo) -> str:
     """One event as compact JSON text, ready to be cached and assembled."""
-    return _COMPACT_JSON.encode(event_to_json(event, zone))
+    return COMPACT_JSON.encode(event_to_json(event, zone))
 
 
 def document_head(*, timezone, updated_at, window_start, window_end, **extra) -> dict:
@@ -63,10 +55,10 @@ def document_head(*, timezone, updated_at, window_start, window_end, **extra) ->
     zone = ZoneInfo(timezone)
     return {
         "timeZone": timezone,
-        "updatedAt": format_utc(updated_at),
+        "updatedAt": utc_text(updated_at),
         "window": {
-            "from": format_utc(as_moment(window_start, zone)),
-            "to": format_utc(as_moment(window_end, zone)),
+            "from": utc_text(as_moment(window_start, zone)),
+            "to": utc_text(as_moment(window_end, zone)),
         },
         **extra,
     }
@@ -74,7 +66,7 @@ def document_head(*, timezone, updated_at, window_start, window_end, **extra) ->
 
 def document_envelope(head: dict) -> tuple[str, str]:
     """The text before and after the comma-separated events of a JSON response."""
-    opening = json.dumps(head, ensure_ascii=False, separators=(",", ":"))[:-1]
+    opening = COMPACT_JSON.encode(head)[:-1]
     separator = "," if head else ""
     return f'{opening}{separator}"events":[', "]}"
 

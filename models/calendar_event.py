@@ -19,6 +19,11 @@ ODOO_COLORS = [None, "#ee2d2d", "#dc8534", "#e8bb1d", "#5794dd", "#9f628f",
 HIDDEN_PRIVACIES = ("private", "confidential")
 
 
+def _as_published(moment):
+    """A stored UTC datetime as the feeds publish it: aware, to the second."""
+    return moment.replace(tzinfo=UTC, microsecond=0)
+
+
 class CalendarEvent(models.Model):
     _name = "calendar.event"
     _inherit = ["calendar.event", "calendar.feed.change.mixin"]
@@ -170,7 +175,7 @@ class CalendarEvent(models.Model):
         if row["allday"]:
             start, end = row["start_date"], row["stop_date"] + timedelta(days=1)
         else:
-            start, end = row["start"].replace(tzinfo=UTC), row["stop"].replace(tzinfo=UTC)
+            start, end = _as_published(row["start"]), _as_published(row["stop"])
         room_ids = sorted((rid for rid in row["room_ids"] if rid in feed_rooms), key=room_order.__getitem__)
         colors = [*(row["tag_colors"] or []), *(published_rooms["colors"][rid] for rid in room_ids)]
         description = settings.publish_description and self._html_to_feed_text(row["description"])
@@ -181,8 +186,8 @@ class CalendarEvent(models.Model):
             start=start,
             end=end,
             all_day=row["allday"],
-            created=row["create_date"].replace(tzinfo=UTC),
-            updated=row["write_date"].replace(tzinfo=UTC),
+            created=_as_published(row["create_date"]),
+            updated=_as_published(row["write_date"]),
             status=row["booking_status"],
             rooms=tuple(feed_rooms[rid] for rid in room_ids),
             description=description or "",

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 from odoo import api, fields, models
 from odoo.tools import SQL, split_every
 
-from ..booking_feed import CANCELLED, FeedEvent, dump_event, fingerprint, render_vevent
-from ..booking_feed.records import strictly_after
+from ..booking_feed import CANCELLED, dump_event, fingerprint, render_vevent
+from ..booking_feed.records import dump_record, load_record, strictly_after
 
 #: Rows read at once when a build streams entries.
 BATCH_SIZE = 2000
@@ -60,12 +60,7 @@ class CalendarFeedEntry(models.Model):
 
     def _get_feed_event(self):
         self.ensure_one()
-        return self._event_from_record(self.record)
-
-    @staticmethod
-    def _event_from_record(record):
-        """The published event stored in a ``record`` column."""
-        return FeedEvent.from_dict(json.loads(record))
+        return load_record(self.record)
 
     @staticmethod
     def _prepare_values(event, event_fingerprint, bounds, zone, *, removed_at=None, change_stamp=0):
@@ -87,7 +82,7 @@ class CalendarFeedEntry(models.Model):
             "change_stamp": change_stamp,
             "removed_at": removed_at or None,
             "modified_at": event.updated.replace(tzinfo=None),
-            "record": json.dumps(event.to_dict()),
+            "record": dump_record(event),
             "ics_block": render_vevent(event).decode(),
             "json_object": dump_event(event, zone),
         }
@@ -236,7 +231,7 @@ class CalendarFeedEntry(models.Model):
             """,
             {"published": list(published_ids), "among": list(among) if among is not None else None},
         )
-        return [(key, self._event_from_record(record)) for key, record in self.env.cr.fetchall()]
+        return [(key, load_record(record)) for key, record in self.env.cr.fetchall()]
 
     def _prune(self, expiry):
         """Forget tombstones older than ``expiry``; return the highest change stamp forgotten."""
