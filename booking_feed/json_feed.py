@@ -20,9 +20,7 @@ def room_to_json(room: FeedRoom, **extra) -> dict:
 
 def event_to_json(event: FeedEvent, zone: ZoneInfo) -> dict:
     """The JSON object of one booking (private ones without their details)."""
-    start, end, _created, updated = event.iso_times
-    if event.all_day:  # midnights in the calendar's zone
-        start, end = map(utc_text, event.bounds(zone))
+    start, end = event.bounds_text(zone)
     return {
         "id": event.id,
         "uid": event.uid,
@@ -35,7 +33,7 @@ def event_to_json(event: FeedEvent, zone: ZoneInfo) -> dict:
         "rooms": [room_to_json(room) for room in event.rooms],
         "isRecurringSeries": event.is_recurring_series,
         "isPartOfRecurringSeries": event.is_part_of_recurring_series,
-        "updatedAt": updated,
+        "updatedAt": event.iso_times[3],
     }
 
 

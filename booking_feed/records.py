@@ -8,7 +8,7 @@ alone, so it can be tested and reused without Odoo.
 import hashlib
 import json
 import re
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from .text import clean_text, hide_contact_details
@@ -120,8 +120,15 @@ class FeedEvent:
             raise ValueError("an event cannot end before it starts")
 
     def to_dict(self) -> dict:
-        """JSON-ready form, so a published event can be stored and rendered again."""
-        values = {name: getattr(self, name) for name in _FIELD_NAMES}
+        """JSON-ready form, so a published event can be stored and rendered again.
+
+        Fields at their default are left out (a build stores one per booking).
+        """
+        values = {
+            name: value
+            for name in _FIELD_NAMES
+            if (value := getattr(self, name)) != _DEFAULTS.get(name, MISSING)
+        }
         values.update(zip(_TIME_NAMES, self.iso_times, strict=True))
         values["rooms"] = [dict(vars(room)) for room in self.rooms]
         return values
@@ -140,6 +147,12 @@ class FeedEvent:
         """Start and end as datetimes: an all-day booking spans whole days of ``zone``."""
         return as_moment(self.start, zone), as_moment(self.end, zone)
 
+    def bounds_text(self, zone: tzinfo) -> tuple[str, str]:
+        """:meth:`bounds` as ``utc_text``."""
+        if self.all_day:
+            return utc_text(as_moment(self.start, zone)), utc_text(as_moment(self.end, zone))
+        return self.iso_times[0], self.iso_times[1]
+
     @property
     def location(self):
         """Room names (with their building) joined the way calendars show them."""
@@ -149,6 +162,7 @@ class FeedEvent:
 
 
 _FIELD_NAMES = tuple(field.name for field in fields(FeedEvent) if field.init)
+_DEFAULTS = {field.name: field.default for field in fields(FeedEvent) if field.default is not MISSING}
 _TIME_NAMES = ("start", "end", "created", "updated")
 #: Compact JSON for stored records and feeds: ``json.dumps`` with options builds an encoder per call.
 COMPACT_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))

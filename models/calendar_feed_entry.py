@@ -63,25 +63,27 @@ class CalendarFeedEntry(models.Model):
         return load_record(self.record)
 
     @staticmethod
-    def _prepare_values(event, event_fingerprint, bounds, zone, *, removed_at=None, change_stamp=0):
+    def _prepare_values(event, event_fingerprint, zone, *, bounds=None, removed_at=None, change_stamp=0):
         """Column values of the entry publishing ``event``.
 
-        ``bounds`` are the event's UTC start and end, which all-day bookings
-        only have once placed in the calendar's zone.
+        ``bounds`` are its UTC start and end (all-day bookings are placed in
+        the calendar's ``zone``) unless given. Times may be UTC text, which
+        PostgreSQL reads faster than Python formats datetimes.
         """
+        start_at, stop_at = bounds or event.bounds_text(zone)
         return {
             "event_id": event.id,
             "uid": event.uid,
             "sequence": event.sequence,
             "fingerprint": event_fingerprint,
-            "start_at": bounds[0].replace(tzinfo=None),
-            "stop_at": bounds[1].replace(tzinfo=None),
+            "start_at": start_at,
+            "stop_at": stop_at,
             "room_codes": "," + ",".join(room.code for room in event.rooms) + ",",
             "title": event.public_title,
             "status": event.status,
             "change_stamp": change_stamp,
             "removed_at": removed_at or None,
-            "modified_at": event.updated.replace(tzinfo=None),
+            "modified_at": event.iso_times[3],
             "record": dump_record(event),
             "ics_block": render_vevent(event).decode(),
             "json_object": dump_event(event, zone),
@@ -112,7 +114,7 @@ class CalendarFeedEntry(models.Model):
         def prepare(event, key, **values):
             if not stamp:
                 stamp.append(self._next_change_stamp())
-            return self._prepare_values(event, key, event.bounds(zone), zone, change_stamp=stamp[0], **values)
+            return self._prepare_values(event, key, zone, change_stamp=stamp[0], **values)
 
         published_ids = []
         for batch in self.env["calendar.event"].sudo()._read_feed_events(window, settings, event_ids):
@@ -155,10 +157,9 @@ class CalendarFeedEntry(models.Model):
             values = []
             for entry in batch:
                 event = entry._get_feed_event()
-                bounds = (entry.start_at.replace(tzinfo=UTC), entry.stop_at.replace(tzinfo=UTC))
                 values.append(self._prepare_values(
-                    event, fingerprint(event, timezone), bounds, zone, removed_at=entry.removed_at,
-                    change_stamp=entry.change_stamp,
+                    event, fingerprint(event, timezone), zone, bounds=(entry.start_at, entry.stop_at),
+                    removed_at=entry.removed_at, change_stamp=entry.change_stamp,
                 ))  # fmt: skip
             self.sudo()._upsert(values)
         self.env["calendar.feed.change"]._record_change()
@@ -186,7 +187,7 @@ class CalendarFeedEntry(models.Model):
             return
         self.flush_model()
         rows = io.BytesIO(b"".join(_copy_line(values.values()) for values in values_list))
-        copy = SQL("COPY calendar_feed_entry (%s) FROM STDIN", _column_list(values_list[0]))
+        copy = SQL("COPY calendar_feed_entry (%s) FROM STDIN WITH (FORMAT csv)", _column_list(values_list[0]))
         self.env.cr._obj.copy_expert(copy.code, rows)  # psycopg2's COPY needs the raw cursor (see above)
         self.invalidate_model()
 
@@ -249,16 +250,17 @@ def _column_list(columns):
 
 
 def _copy_line(values):
-    """One row in the text format of COPY, encoded.
+    """One row in COPY's CSV format, encoded.
 
+    CSV quotes each text with one replacement, where the text format needs four escapes;
+    a cold build of 10k bookings writes 150k values. ``None`` is an unquoted empty field
+    (NULL), an empty text a quoted one.
     Line by line: one str of all rows would take 4 bytes per character after any emoji.
-    Written inline, without a call per value: a cold build of 10k bookings writes 150k.
     """
     return (
-        "\t".join([
-            r"\N" if value is None
-            else value.replace("\\", "\\\\").replace("\t", r"\t").replace("\n", r"\n").replace("\r", r"\r")
-            if isinstance(value, str)
+        ",".join([
+            "" if value is None
+            else '"' + value.replace('"', '""') + '"' if isinstance(value, str)
             else str(value)
             for value in values
         ]) + "\n"
