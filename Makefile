@@ -24,7 +24,7 @@ lint: $(VENV)/.installed
 	$(VPY) -m ruff format --check .
 	$(VPY) scripts/check_size.py
 	@# README.md is the front door, so no OCA README.rst.
-	$(VPY) -m pylint --rcfile=.pylintrc --disable=missing-readme models controllers __init__.py __manifest__.py
+	$(VPY) -m pylint --rcfile=.pylintrc --disable=missing-readme models controllers wizard __init__.py __manifest__.py
 
 bench: $(VENV)/.installed
 	$(VPY) bench/run.py $(ARGS)

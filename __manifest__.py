@@ -1,6 +1,6 @@
 {
     "name": "External Calendar API",
-    "version": "19.0.1.2.0",
+    "version": "19.0.1.3.0",
     "summary": "Publish room bookings as secret ICS and JSON feeds for calendar apps and integrations",
     "category": "Productivity/Calendar",
     "author": "External Calendar API contributors",
@@ -13,7 +13,9 @@
         "data/calendar_feed_data.xml",
         "views/calendar_room_views.xml",
         "views/calendar_event_views.xml",
+        "views/calendar_feed_key_views.xml",
         "views/res_config_settings_views.xml",
+        "wizard/calendar_feed_key_wizard_views.xml",
     ],
     "assets": {
         "web.assets_tests": ["external_calendar_api/static/tests/tours/**/*"],

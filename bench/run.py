@@ -7,7 +7,9 @@ the script measures, in this order:
 - a cold rebuild (no cached blocks), its peak Python memory, and a rebuild
   after one booking changed;
 - over HTTP against a real Odoo server: a warm full ICS request, a 304
-  revalidation, a one-room feed;
+  revalidation, a one-room feed, and the full ICS feed through a feed key
+  for every room and through a key for one room;
+- what logging a request's use costs (an INSERT and a writing commit);
 - the same events rendered by icalendar's object model (the naive
   baseline), by a plain string writer (the floor) and by Odoo's own
   ``calendar.event._get_ics_file()`` merged (what Odoo exports do).
@@ -61,6 +63,8 @@ TITLES = [
 
 
 REPEATS = 5
+#: Requests per timed run of the usage log: one is too short to time.
+USAGE_BATCH = 200
 
 
 @dataclass(frozen=True)
@@ -240,7 +244,23 @@ def http_get(path, headers=None):
     return response.status, dict(response.getheaders()), body
 
 
-def measure_http(config, database, token):
+def measure_usage_log(env):
+    """Seconds that logging its use adds to a request: an INSERT, and a commit that writes."""
+    Usage = env["calendar.feed.usage"]
+
+    def requests(logged):
+        for _ in range(USAGE_BATCH):
+            env.cr.execute("SELECT 1")  # a request that only reads commits too
+            if logged:
+                Usage._record(None, "ics", 200)
+            env.cr.commit()
+
+    unlogged, _ = timed(lambda: requests(False))
+    logged, _ = timed(lambda: requests(True))
+    return (logged.median - unlogged.median) / USAGE_BATCH
+
+
+def measure_http(config, database, token, key_tokens):
     server = subprocess.Popen(
         odoo_command(config, "-d", database, "--db-filter", f"^{database}$", "--http-port", str(PORT),
                      "--log-level=warn"),
@@ -267,8 +287,13 @@ def measure_http(config, database, token):
         health, (status_health, _h, _b) = timed(lambda: http_get("/web/health"))
         assert status_health == 200, status_health
         room, (_s, _h, room_body) = timed(lambda: http_get(f"{path}&room=R1", plain))
-        return {"warm_get": warm, "get_bytes": len(body), "gzip_get": gzip_get, "gzip_bytes": len(gzip_body),
-                "not_modified": not_modified, "health": health, "room_get": room, "room_bytes": len(room_body)}  # fmt: skip
+        results = {"warm_get": warm, "get_bytes": len(body), "gzip_get": gzip_get, "gzip_bytes": len(gzip_body),
+                   "not_modified": not_modified, "health": health, "room_get": room, "room_bytes": len(room_body)}  # fmt: skip
+        for name, key_token in key_tokens.items():
+            key_path = f"/w/api/v2/public_calendar.ics?token={key_token}"
+            results[name], (key_status, _h, _b) = timed(lambda: http_get(key_path, plain))  # noqa: B023
+            assert key_status == 200, key_status
+        return results
     finally:
         server.terminate()
         server.wait()
@@ -290,10 +315,18 @@ def bench_size(config, size):
         cr.commit()
         results = measure_builds(env)
         results |= measure_baselines(env, size)
+        results["usage_log"] = measure_usage_log(env)
         token = env["calendar.feed"]._get_token()
+        Key, first_room = env["calendar.feed.key"], env["calendar.room"].search([("code", "=", "R1")])
+        key_tokens = {
+            "all_rooms_key_get": Key.generate({"name": "Every room"})["token"],
+            "one_room_key_get": Key.generate({"name": "One room", "room_ids": [(6, 0, first_room.ids)]})[
+                "token"
+            ],
+        }
         cr.commit()
     Registry.delete(database)
-    results |= measure_http(config, database, token)
+    results |= measure_http(config, database, token, key_tokens)
     return results
 
 
@@ -328,6 +361,16 @@ def print_table(rows, settings):
               f"| {m['cold'] / m['floor']:.1f} | {r['peak_memory'] / r['ics_bytes']:.1f} "
               f"| {r['get_bytes'] / r['gzip_bytes']:.1f} | {m['gzip_get'] / m['warm_get']:.2f} "
               f"| {m['not_modified'] / m['health']:.2f} |")  # fmt: skip
+    print(
+        "\nFeed keys (the full ICS feed through the main link and through two keys):\n\n"
+        "| bookings | main link GET | key for every room | key for one room | every room / main (≤ 1.5) "
+        "| one room / main (≤ 1.5) | usage log per request (< 1 ms) |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|")
+    for size, r in rows:
+        main, every, one = (r[name].median for name in ("warm_get", "all_rooms_key_get", "one_room_key_get"))
+        print(f"| {size:,} | {r['warm_get']} | {r['all_rooms_key_get']} | {r['one_room_key_get']} "
+              f"| {every / main:.2f} | {one / main:.2f} | {r['usage_log'] * 1000:.3f} ms |")  # fmt: skip
 
 
 def main():

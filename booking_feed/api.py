@@ -91,6 +91,8 @@ class Answer:
     last_modified: datetime | None = None
     headers: tuple[tuple[str, str], ...] = field(default=())
     stored_gzip: Callable[[], bytes] | None = None
+    #: The named key the answer is for, None for the main link (usage log).
+    key_id: int | None = None
 
     def read(self) -> bytes:
         return self.body() if callable(self.body) else self.body

@@ -46,13 +46,22 @@ class PublicCalendarController(http.Controller):
         return self._respond("openapi")
 
     def _respond(self, route_name):
-        """The answer of ``calendar.feed.query``; 304 is decided before the body is read."""
+        """The answer of ``calendar.feed.query``, logged as a use of its key (or the main link)."""
         httprequest = request.httprequest
         answer = request.env["calendar.feed.query"]._answer(
             route_name, httprequest.args, self._bearer_token(), httprequest.headers.get("Accept-Encoding")
         )
         if answer is None:
             raise NotFound()
+        response = self._make_response(answer)
+        if route_name != "openapi":
+            request.env["calendar.feed.usage"]._record(answer.key_id, route_name, response.status_code)
+        return response
+
+    @staticmethod
+    def _make_response(answer):
+        """The HTTP response of ``answer``; a 304 is decided before the body is read."""
+        httprequest = request.httprequest
         response = request.make_response(
             b"", headers=[("Content-Type", answer.content_type), *answer.headers], status=answer.status
         )

@@ -120,25 +120,29 @@ class CalendarFeed(models.Model):
         return token
 
     @api.model
-    def _get_feed_url(self, feed_format, room_code=None, scheme=None):
-        """The secret link of a feed (``ics`` or ``json``), optionally of one room."""
+    def _get_feed_url(self, feed_format, room_code=None, scheme=None, token=None):
+        """The secret link of the ``ics`` or ``json`` feed, optionally of one room or of a key's ``token``."""
         base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "").rstrip("/")
-        query = {"token": self._get_token()} | ({"room": room_code} if room_code else {})
+        query = {"token": token or self._get_token()} | ({"room": room_code} if room_code else {})
         url = f"{base_url}{FEED_PATH}.{feed_format}?{urlencode(query)}"
         return f"{scheme}://{url.split('://', 1)[1]}" if scheme else url
 
     @api.model
-    def _check_access_token(self, token):
-        """Whether ``token`` opens the feed: endpoint enabled and the current secret.
+    def _authenticate(self, token):
+        """What ``token`` opens while the endpoint is enabled: None (nothing), an empty
+        ``calendar.feed.key`` (the main link) or the named key it belongs to.
 
-        Compared in constant time; a missing, wrong or rotated token and a
-        disabled endpoint are indistinguishable to the caller.
+        Secrets are compared in constant time; a missing, wrong, rotated or
+        revoked token and a disabled endpoint are indistinguishable to the caller.
         """
         params = self.env["ir.config_parameter"].sudo()
-        expected = params.get_param(TOKEN_PARAM)
-        if not (token and expected and params.get_param(PARAM_PREFIX + "enabled")):
-            return False
-        return hmac.compare_digest(token.encode(), expected.encode())
+        if not (token and params.get_param(PARAM_PREFIX + "enabled")):
+            return None
+        Key = self.env["calendar.feed.key"].sudo()
+        main_token = params.get_param(TOKEN_PARAM)
+        if main_token and hmac.compare_digest(token.encode(), main_token.encode()):
+            return Key
+        return Key._find_by_token(token) or None
 
     # -- the feed and when to build it ----------------------------------------
 

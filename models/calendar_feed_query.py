@@ -1,11 +1,21 @@
 import json
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from odoo import api, fields, models
 from odoo.tools import escape_psql, file_open
 
-from ..booking_feed import CONFIRMED, TENTATIVE, assemble_document, render_calendar, room_to_json
+from ..booking_feed import (
+    CONFIRMED,
+    TENTATIVE,
+    assemble_document,
+    dump_event,
+    render_calendar,
+    render_vevent,
+    room_to_json,
+)
 from ..booking_feed.api import (
     DATA_HEADERS,
     FILTER_PARAMETERS,
@@ -21,6 +31,7 @@ from ..booking_feed.api import (
 )
 from ..booking_feed.encoding import choose_encoding
 from ..booking_feed.query import QueryError, check_parameters, parse_feed_query
+from ..booking_feed.records import load_record
 from ..booking_feed.sync import Cursor, SyncTokenExpired, encode_sync_token, filter_signature, parse_paging
 
 #: Statuses the JSON API can publish and filter on.
@@ -48,15 +59,19 @@ class CalendarFeedQuery(models.AbstractModel):
         """The answer to ``route_name`` for the query string ``args`` (a MultiDict), or None for 404.
 
         Without the current token of an enabled endpoint (``?token=`` or a
-        bearer token) there is no answer at all: the caller answers the same
-        404 as for a path that does not exist. The answer is in the coding
-        that ``accept_encoding`` (the request's header) prefers. Each route of
-        ``ROUTES`` is answered by its ``_answer_<route>`` method.
+        bearer token), the main one or a named key's, there is no answer at
+        all: the caller answers the same 404 as for a path that does not
+        exist. A key limited to some rooms gets answers about those rooms
+        only. The answer is in the coding that ``accept_encoding`` (the
+        request's header) prefers, and says which key it was for
+        (``key_id``, None for the main link). Each route of ``ROUTES`` is
+        answered by its ``_answer_<route>`` method.
         """
         if route_name == "openapi":
             return self._answer_openapi()
         Feed = self.env["calendar.feed"].sudo()
-        if not Feed._check_access_token(args.get("token") or bearer_token):
+        key = Feed._authenticate(args.get("token") or bearer_token)
+        if key is None:
             return None
         # sudo() past this point: the token was checked, and the feed holds only
         # what the administrator chose to publish.
@@ -68,10 +83,12 @@ class CalendarFeedQuery(models.AbstractModel):
             if not route.ignores_unknown:
                 check_parameters(set(args), route.parameters)
             params = {name: args.getlist(name) for name in route.parameters & set(args) if name != "token"}
-            answer = getattr(self, f"_answer_{route_name}")(feed, params)
-            return answer.encoded(choose_encoding(accept_encoding))
+            scope = key._get_scope() if key else None
+            answer = getattr(self, f"_answer_{route_name}")(feed, params, scope)
+            answer = answer.encoded(choose_encoding(accept_encoding))
         except FeedError as error:
-            return error_answer(error, as_json=route.is_json)
+            answer = error_answer(error, as_json=route.is_json)
+        return replace(answer, key_id=key.id or None)
 
     @api.model
     def _answer_openapi(self):
@@ -90,106 +107,122 @@ class CalendarFeedQuery(models.AbstractModel):
             headers=DATA_HEADERS, stored_gzip=lambda: feed._read_gzip(feed_format),
         )  # fmt: skip
 
-    # -- one method per route: params are name -> list of values, token excluded --
+    # -- one method per route: params are name -> list of values, token excluded; --
+    # -- scope: the room codes of a limited key, None for every published room      --
 
     @api.model
-    def _answer_ics(self, feed, params):
+    def _answer_ics(self, feed, params, scope):
         """The ICS feed, narrowed by ``room``, ``from`` and ``to`` if given, from the entries' blocks."""
-        if not params:
+        if not params and scope is None:
             return self._stored_answer(feed, "ics", ICS_CONTENT_TYPE)
         settings = feed._get_settings()
-        query = self._parse_query(params, settings)
+        query = self._parse_query(params, settings, scope)
         start, end = query.narrow(settings.window(datetime.now(UTC)))
         blocks = []
         if start < end:
             entries = (
                 self.env["calendar.feed.entry"]
                 .sudo()
-                .search_fetch(self._match_domain(query, start, end), ["ics_block"])
+                .search_fetch(self._match_domain(query, start, end, scope), ["ics_block", "room_codes"])
             )
-            blocks = [block.encode() for block in entries.mapped("ics_block")]
-        rooms = self.env["calendar.room"].sudo().search([("code", "in", query.room_codes)])
+            texts = self._published_texts(entries, "ics_block", scope, settings)
+            blocks = [block.encode() for block in texts]
+        rooms = self.env["calendar.room"].sudo().search([("code", "in", query.room_codes or scope or [])])
         name = " - ".join([settings.name, *rooms.mapped("name")]) if rooms else None
         body = render_calendar(blocks, **settings.calendar_properties(name))
         return data_answer(ICS_CONTENT_TYPE, body, feed.last_modified)
 
     @api.model
-    def _answer_events(self, feed, params):
+    def _answer_events(self, feed, params, scope):
         """The JSON feed: all of it, or filtered, paged or incremental (``since``)."""
-        if not params:
+        if not params and scope is None:
             return self._stored_answer(feed, "json", JSON_CONTENT_TYPE)
         settings = feed._get_settings()
-        query = self._parse_query(params, settings, statuses=JSON_STATUSES)
-        signature = filter_signature(
-            (name, values) for name, values in params.items() if name in FILTER_PARAMETERS
-        )
+        query = self._parse_query(params, settings, scope, statuses=JSON_STATUSES)
+        # Tokens and cursors are bound to the key's rooms too: another scope is another delta.
+        filters = [(name, values) for name, values in params.items() if name in FILTER_PARAMETERS]
+        signature = filter_signature(filters if scope is None else [*filters, ("scope", list(scope))])
         paging = parse_paging(params, signature, default_limit=0, max_limit=PAGE_LIMIT_MAX)
-        body = self._events_document(feed, settings, query, paging, signature)
+        body = self._events_document(feed, settings, query, paging, signature, scope=scope)
         return data_answer(JSON_CONTENT_TYPE, body, feed.last_modified)
 
     @api.model
-    def _answer_rooms(self, feed, params):
+    def _answer_rooms(self, feed, params, scope):
         """Published rooms with the number of their live bookings in the (narrowed) window."""
         settings = feed._get_settings()
-        query = self._parse_query(params, settings, statuses=JSON_STATUSES)
+        query = self._parse_query(params, settings, scope, statuses=JSON_STATUSES)
         start, end = query.narrow(settings.window(datetime.now(UTC)))
         # One read of the window's live entries, counted per room (not one query per room).
-        domain = [*self._match_domain(query, start, end), ("removed_at", "=", False)]
+        domain = [*self._match_domain(query, start, end, scope), ("removed_at", "=", False)]
         entries = self.env["calendar.feed.entry"].sudo().search_fetch(domain, ["room_codes"])
         counts = Counter(
             code for codes in entries.mapped("room_codes") for code in codes.strip(",").split(",")
         )
-        rooms = self.env["calendar.room"].sudo().search([("is_published", "=", True)])
+        rooms = self.env["calendar.room"].sudo().search(self._published_room_domain(scope))
         counted = [room_to_json(room._to_feed_room(), eventCount=counts[room.code]) for room in rooms]
         head = feed._json_head(settings, start, end, rooms=counted)
         body = json.dumps(head, ensure_ascii=False, separators=(",", ":")).encode()
         return data_answer(JSON_CONTENT_TYPE, body, feed.last_modified)
 
     @api.model
-    def _answer_next(self, feed, params):
+    def _answer_next(self, feed, params, scope):
         """The next bookings (``limit``, default 1) matching ``q`` and ``room``."""
         settings = feed._get_settings()
-        query = self._parse_query(params, settings, statuses=JSON_STATUSES)
+        query = self._parse_query(params, settings, scope, statuses=JSON_STATUSES)
         limit_param = {"limit": params.get("limit", [str(NEXT_LIMIT_DEFAULT)])}
         limit = parse_paging(
             limit_param, "", default_limit=NEXT_LIMIT_DEFAULT, max_limit=NEXT_LIMIT_MAX
         ).limit
-        body = self._next_events_document(feed, settings, query, limit)
+        body = self._next_events_document(feed, settings, query, limit, scope=scope)
         # ETag only: the answer changes with the minute, not only when the feed does.
         return data_answer(JSON_CONTENT_TYPE, body, None)
 
     # -- reading the entries ---------------------------------------------------
 
     @api.model
-    def _parse_query(self, params, settings, statuses=()):
-        """The filters of ``params``, with room codes checked against the published rooms."""
+    def _parse_query(self, params, settings, scope=None, statuses=()):
+        """The filters of ``params``, with room codes checked against the published rooms in ``scope``."""
         query = parse_feed_query(params, timezone=settings.timezone, statuses=statuses)
-        if unknown := self._get_unknown_room_codes(query.room_codes):
+        if unknown := self._get_unknown_room_codes(query.room_codes, scope):
             raise QueryError(f"room: no published room with code {', '.join(unknown)}")
         return query
 
     @api.model
-    def _get_unknown_room_codes(self, codes):
-        """The codes among ``codes`` that are not published rooms, sorted."""
-        domain = [("code", "in", codes), ("is_published", "=", True)]
+    def _published_room_domain(self, scope):
+        domain = [("is_published", "=", True)]
+        return domain if scope is None else [*domain, ("code", "in", list(scope))]
+
+    @api.model
+    def _get_unknown_room_codes(self, codes, scope=None):
+        """The codes among ``codes`` that are not published rooms (in ``scope``), sorted.
+
+        A room outside a key's scope is unknown to that key, exactly as a room that does not exist.
+        """
+        domain = [("code", "in", codes), *self._published_room_domain(scope)]
         published = self.env["calendar.room"].sudo().search(domain)
         return sorted(set(codes) - set(published.mapped("code")))
 
     @api.model
-    def _match_domain(self, query, start, end):
-        """Entries overlapping ``[start, end)`` that match ``query``'s rooms, words and statuses."""
+    def _match_domain(self, query, start, end, scope=None):
+        """Entries overlapping ``[start, end)`` that match ``query``'s rooms (within ``scope``),
+        words and statuses."""
         domain = self.env["calendar.feed.entry"]._overlap_domain(start, end)
+        # Asked rooms are within the scope (checked by _parse_query); a key without
+        # published rooms (scope empty) sees nothing.
+        room_codes = query.room_codes or scope
+        if room_codes is not None and not room_codes:
+            return [*domain, ("id", "=", False)]
         # Room codes may hold "_" and titles anything: LIKE wildcards are matched literally.
-        if query.room_codes:
-            domain += ["|"] * (len(query.room_codes) - 1)
-            domain += [("room_codes", "=like", f"%,{escape_psql(code)},%") for code in query.room_codes]
+        if room_codes:
+            domain += ["|"] * (len(room_codes) - 1)
+            domain += [("room_codes", "=like", f"%,{escape_psql(code)},%") for code in room_codes]
         domain += [("title", "=ilike", f"%{escape_psql(word)}%") for word in query.text.split()]
         if query.statuses:
             domain.append(("status", "in", list(query.statuses)))
         return domain
 
     @api.model
-    def _events_document(self, feed, settings, query, paging, signature):
+    def _events_document(self, feed, settings, query, paging, signature, *, scope=None):
         """A filtered, paged or incremental JSON document, as bytes.
 
         Without ``since``: the live bookings matching ``query``. With it:
@@ -208,7 +241,7 @@ class CalendarFeedQuery(models.AbstractModel):
             after_start = paging.cursor.after_start
             domain += ["|", ("start_at", ">", after_start), "&", ("start_at", "=", after_start),
                        ("event_id", ">", paging.cursor.after_id)]  # fmt: skip
-        matching = [*self._match_domain(query, start, end), ("removed_at", "=", False)]
+        matching = [*self._match_domain(query, start, end, scope), ("removed_at", "=", False)]
         domain += matching if paging.since is None else [("change_stamp", ">", paging.since)]
         page = Entry.search(
             domain, order="start_at, event_id", limit=paging.limit + 1 if paging.limit else None
@@ -225,10 +258,11 @@ class CalendarFeedQuery(models.AbstractModel):
         if paging.since is not None:
             head["deleted"] = [{"id": entry.event_id, "uid": entry.uid} for entry in page - events]
         events = page & events  # keep the page's order
-        return assemble_document(events.mapped("json_object"), feed._json_head(settings, start, end, **head))
+        objects = self._published_texts(events, "json_object", scope, settings)
+        return assemble_document(objects, feed._json_head(settings, start, end, **head))
 
     @api.model
-    def _next_events_document(self, feed, settings, query, limit, now=None):
+    def _next_events_document(self, feed, settings, query, limit, *, scope=None, now=None):
         """The next ``limit`` live bookings starting from ``now`` that match ``query``, as bytes.
 
         ``now`` is taken at the start of its minute: for a whole minute the
@@ -239,11 +273,34 @@ class CalendarFeedQuery(models.AbstractModel):
         window = settings.window(now)
         start = max(now, window.start)
         domain = [
-            *self._match_domain(query, start, window.end),
+            *self._match_domain(query, start, window.end, scope),
             ("removed_at", "=", False),
             ("start_at", ">=", start.replace(tzinfo=None)),
         ]
         entries = (
             self.env["calendar.feed.entry"].sudo().search(domain, order="start_at, event_id", limit=limit)
         )
-        return assemble_document(entries.mapped("json_object"), feed._json_head(settings, start, window.end))
+        objects = self._published_texts(entries, "json_object", scope, settings)
+        return assemble_document(objects, feed._json_head(settings, start, window.end))
+
+    @api.model
+    def _published_texts(self, entries, column, scope, settings):
+        """The stored ``ics_block`` or ``json_object`` of each entry, as ``scope`` may see it.
+
+        A booking that also books rooms outside the scope is rendered again
+        from its stored record without them: a key never names rooms it
+        was not given. Other bookings are sent as stored.
+        """
+        if scope is None:
+            return entries.mapped(column)
+        allowed = set(scope)
+        zone = ZoneInfo(settings.timezone)
+        texts = []
+        for entry in entries:
+            if set(entry.room_codes.strip(",").split(",")) <= allowed:
+                texts.append(entry[column])
+                continue
+            event = load_record(entry.record)
+            event = replace(event, rooms=tuple(room for room in event.rooms if room.code in allowed))
+            texts.append(render_vevent(event).decode() if column == "ics_block" else dump_event(event, zone))
+        return texts

@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 
 from ..booking_feed import FeedRoom
 from ..booking_feed.records import ROOM_CODE_PATTERN
@@ -67,6 +67,17 @@ class CalendarRoom(models.Model):
         Feed = self.env["calendar.feed"]
         for room in self:
             room.feed_ics_url = Feed._get_feed_url("ics", room_code=room.code) if room.code else False
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_last_room_of_a_key(self):
+        """A feed key without rooms sees every room: deleting its last room must not widen it."""
+        Key = self.env["calendar.feed.key"].sudo().with_context(active_test=False)
+        for key in Key.search([("room_ids", "in", self.ids)]):
+            if not key.with_context(active_test=False).room_ids - self:
+                raise UserError(self.env._(
+                    "The feed key %(key)s is limited to these rooms: archive the rooms instead of "
+                    "deleting them, or revoke the key first.", key=key.name,
+                ))  # fmt: skip
 
     def action_open_bookings(self):
         self.ensure_one()

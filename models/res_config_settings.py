@@ -93,6 +93,15 @@ class ResConfigSettings(models.TransientModel):
     external_calendar_ics_size = fields.Integer("Feed Size", compute="_compute_external_calendar_feed")
     external_calendar_last_error = fields.Text("Last Error", compute="_compute_external_calendar_feed")
     external_calendar_is_large = fields.Boolean(compute="_compute_external_calendar_feed")
+    external_calendar_key_ids = fields.Many2many(
+        "calendar.feed.key", string="Feed Keys", compute="_compute_external_calendar_keys"
+    )
+    external_calendar_main_last_used = fields.Datetime(
+        "Main Link Last Used", compute="_compute_external_calendar_keys"
+    )
+    external_calendar_main_request_count = fields.Integer(
+        "Main Link Requests (30 days)", compute="_compute_external_calendar_keys"
+    )
 
     @api.constrains(
         "external_calendar_past_days", "external_calendar_future_days", "external_calendar_retention_days"
@@ -143,11 +152,11 @@ class ResConfigSettings(models.TransientModel):
                 settings[f"external_calendar_{kind}_url"] = url
 
     @api.model
-    def _get_external_calendar_subscribe_links(self):
-        """One-click subscription links for the ICS feed, by calendar app."""
+    def _get_external_calendar_subscribe_links(self, token=None):
+        """One-click subscription links for the ICS feed (of a key's ``token``), by calendar app."""
         Feed = self.env["calendar.feed"]
-        ics_url = Feed._get_feed_url("ics")
-        webcal_url = Feed._get_feed_url("ics", scheme="webcal")
+        ics_url = Feed._get_feed_url("ics", token=token)
+        webcal_url = Feed._get_feed_url("ics", scheme="webcal", token=token)
         outlook_query = f"url={quote(ics_url, safe='')}&name={quote(Feed._get_settings().name, safe='')}"
         return {
             "webcal": webcal_url,
@@ -164,6 +173,27 @@ class ResConfigSettings(models.TransientModel):
             settings.external_calendar_ics_size = feed.ics_size
             settings.external_calendar_last_error = feed.last_error
             settings.external_calendar_is_large = feed.ics_size > LARGE_FEED_BYTES
+
+    def _compute_external_calendar_keys(self):
+        # Every active key is listed: an administrator makes a handful.
+        keys = self.env["calendar.feed.key"].search([])  # pylint: disable=no-search-all
+        main_last_used, main_count = (
+            self.env["calendar.feed.usage"]._get_usage([], main_link=True).get(None, (False, 0))
+        )
+        for settings in self:
+            settings.external_calendar_key_ids = keys
+            settings.external_calendar_main_last_used = main_last_used
+            settings.external_calendar_main_request_count = main_count
+
+    def action_external_calendar_new_key(self):
+        """Open the dialog that makes a named key."""
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("New feed key"),
+            "res_model": "calendar.feed.key.wizard",
+            "view_mode": "form",
+            "target": "new",
+        }
 
     def action_external_calendar_refresh(self):
         """Rebuild everything now, including changes made outside the ORM."""

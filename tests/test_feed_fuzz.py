@@ -106,6 +106,10 @@ class TestFeedFuzz(FeedCase, HttpCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.token = cls.enable_endpoint()
+        # A key limited to one room answers the same hostile requests.
+        cls.key_token = cls.env["calendar.feed.key"].generate(
+            {"name": "Fuzz", "room_ids": [(6, 0, cls.sim_room.ids)]}
+        )["token"]
         cls.set_feed_param("publish_tentative", True)
         now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
         for hours in (1, 5, 30):
@@ -130,7 +134,7 @@ class TestFeedFuzz(FeedCase, HttpCase):
             "limit": ["1", "10", "1000"],
             "cursor": [first_page["nextCursor"]],
             "since": [full["syncToken"]],
-            "token": [self.token, self.token[:-1], ""],
+            "token": [self.token, self.key_token, self.token[:-1], self.key_token[:-1] + "A", ""],
         }
 
     def assertAnswered(self, path, pairs, response, headers):
@@ -155,7 +159,8 @@ class TestFeedFuzz(FeedCase, HttpCase):
         try:
             for path, names in ROUTES.items():
                 for _ in range(REQUESTS_PER_ROUTE):
-                    pairs = [("token", self.token)] if rng.random() < 0.9 else [("token", values("token"))]
+                    token = rng.choice([self.token, self.key_token])
+                    pairs = [("token", token)] if rng.random() < 0.9 else [("token", values("token"))]
                     chosen = [*names, "token", "unknown", "x\x00"]
                     for name in rng.sample(chosen, rng.randint(1, min(4, len(chosen)))):
                         pairs += [(name, values(name)) for _ in range(rng.choice([1, 1, 1, 2, 3]))]
@@ -172,6 +177,7 @@ class TestFeedFuzz(FeedCase, HttpCase):
             headers["Authorization"] = rng.choice(
                 [
                     f"Bearer {self.token}",
+                    f"Bearer {self.key_token}",
                     "Bearer",
                     "Bearer  ",
                     f"bearer {values('token')}",

@@ -42,18 +42,18 @@ class TestFeedSettings(FeedCase, TransactionCase):
         new = Feed._get_token()
         self.assertNotEqual(new, old)
         self.set_feed_param("enabled", True)
-        self.assertTrue(Feed._check_access_token(new))
-        self.assertFalse(Feed._check_access_token(old))
+        self.assertIsNotNone(Feed._authenticate(new))
+        self.assertIsNone(Feed._authenticate(old))
 
     def test_token_only_opens_an_enabled_endpoint(self):
         Feed = self.env["calendar.feed"]
         token = Feed._get_token()
         self.set_feed_param("enabled", False)
-        self.assertFalse(Feed._check_access_token(token))
+        self.assertIsNone(Feed._authenticate(token))
         self.set_feed_param("enabled", True)
-        self.assertTrue(Feed._check_access_token(token))
+        self.assertIsNotNone(Feed._authenticate(token))
         for wrong in (None, "", token[:-1], token + "x", token.upper()):
-            self.assertFalse(Feed._check_access_token(wrong))
+            self.assertIsNone(Feed._authenticate(wrong))
 
     def test_refresh_button_rebuilds_now(self):
         self.book(self.sim_room, at(5, 9), at(5, 10))

@@ -30,7 +30,7 @@ class TestJsonIncrementalSync(FeedCase, TransactionCase):
     def answer(self, params):
         params = {name: values if isinstance(values, list) else [values] for name, values in params.items()}
         feed = self.env["calendar.feed"]._get_up_to_date()
-        return json.loads(self.env["calendar.feed.query"]._answer_events(feed, params).read())
+        return json.loads(self.env["calendar.feed.query"]._answer_events(feed, params, None).read())
 
     def fetch_all(self, filters, since=None, page_size=None):
         """Follow the pages of one request; return (events, deleted uids, sync token)."""

@@ -1,0 +1,1 @@
+from . import calendar_feed_key_wizard
