@@ -20,6 +20,7 @@ FEED_PATH = "/w/api/v2/public_calendar"
 #: LearningSpace spells the JSON route with a dash; integrators may keep their URL.
 LEARNINGSPACE_JSON_PATH = "/w/api/v2/public-calendar.json"
 OPENAPI_PATH = "/w/api/v2/openapi.yml"
+DISPLAY_PATH = "/w/display"
 
 ICS_CONTENT_TYPE = "text/calendar; charset=utf-8"
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
@@ -41,11 +42,15 @@ class Route:
 
     ``parameters`` are refused when unknown; the ICS route instead ignores
     what it does not read, as calendar apps add parameters of their own.
+    A route that ``needs_build`` answers 503 until the feed is first built;
+    one that ``reads_token`` gets the ``token`` parameter with the others.
     """
 
     parameters: frozenset[str]
     is_json: bool = True
     ignores_unknown: bool = False
+    needs_build: bool = True
+    reads_token: bool = False
 
 
 ROUTES = {
@@ -53,6 +58,10 @@ ROUTES = {
     "events": Route(frozenset({"token", *FILTER_PARAMETERS, "limit", "cursor", "since"})),
     "rooms": Route(frozenset({"token", "from", "to"})),
     "next": Route(frozenset({"token", "q", "room", "limit"})),
+    # The page reads the feed itself, and waits for its first build by itself.
+    "display": Route(
+        frozenset({"token", "room", "refresh", "theme"}), is_json=False, needs_build=False, reads_token=True
+    ),
 }
 
 

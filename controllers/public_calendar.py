@@ -4,7 +4,7 @@ from werkzeug.http import is_resource_modified
 from odoo import http
 from odoo.http import request
 
-from ..booking_feed.api import FEED_PATH, LEARNINGSPACE_JSON_PATH, OPENAPI_PATH
+from ..booking_feed.api import DISPLAY_PATH, FEED_PATH, LEARNINGSPACE_JSON_PATH, OPENAPI_PATH
 
 
 def feed_route(routes, cors=None):
@@ -40,6 +40,10 @@ class PublicCalendarController(http.Controller):
     @feed_route(f"{FEED_PATH}/next.json", cors="*")
     def public_calendar_next(self, **_params):
         return self._respond("next")
+
+    @feed_route(DISPLAY_PATH)
+    def room_display(self, **_params):
+        return self._respond("display")
 
     @feed_route(OPENAPI_PATH, cors="*")
     def openapi_document(self, **_params):

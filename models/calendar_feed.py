@@ -12,7 +12,7 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 
 from ..booking_feed import calendar_envelope, document_envelope, document_head
-from ..booking_feed.api import FEED_PATH
+from ..booking_feed.api import DISPLAY_PATH, FEED_PATH
 from ..booking_feed.encoding import gzip_chunks
 from ..booking_feed.records import strictly_after
 from ..booking_feed.settings import (
@@ -122,10 +122,19 @@ class CalendarFeed(models.Model):
     @api.model
     def _get_feed_url(self, feed_format, room_code=None, scheme=None, token=None):
         """The secret link of the ``ics`` or ``json`` feed, optionally of one room or of a key's ``token``."""
+        url = self._get_secret_url(f"{FEED_PATH}.{feed_format}", room_code, token)
+        return f"{scheme}://{url.split('://', 1)[1]}" if scheme else url
+
+    @api.model
+    def _get_display_url(self, room_code=None, token=None):
+        """The secret link of the board of every room, or of one room's door sign."""
+        return self._get_secret_url(DISPLAY_PATH, room_code, token)
+
+    @api.model
+    def _get_secret_url(self, path, room_code, token):
         base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "").rstrip("/")
         query = {"token": token or self._get_token()} | ({"room": room_code} if room_code else {})
-        url = f"{base_url}{FEED_PATH}.{feed_format}?{urlencode(query)}"
-        return f"{scheme}://{url.split('://', 1)[1]}" if scheme else url
+        return f"{base_url}{path}?{urlencode(query)}"
 
     @api.model
     def _authenticate(self, token):

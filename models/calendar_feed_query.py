@@ -18,6 +18,7 @@ from ..booking_feed import (
 )
 from ..booking_feed.api import (
     DATA_HEADERS,
+    FEED_PATH,
     FILTER_PARAMETERS,
     ICS_CONTENT_TYPE,
     JSON_CONTENT_TYPE,
@@ -29,10 +30,12 @@ from ..booking_feed.api import (
     data_answer,
     error_answer,
 )
+from ..booking_feed.display import display_answer, parse_display_options
 from ..booking_feed.encoding import choose_encoding
 from ..booking_feed.query import QueryError, check_parameters, parse_feed_query
 from ..booking_feed.records import load_record
 from ..booking_feed.sync import Cursor, SyncTokenExpired, encode_sync_token, filter_signature, parse_paging
+from .calendar_feed import PARAM_PREFIX
 
 #: Statuses the JSON API can publish and filter on.
 JSON_STATUSES = (CONFIRMED, TENTATIVE)
@@ -78,13 +81,16 @@ class CalendarFeedQuery(models.AbstractModel):
         feed = Feed._get_up_to_date()
         route = ROUTES[route_name]
         try:
-            if not feed.built_at:
+            if route.needs_build and not feed.built_at:
                 raise NotBuiltYet()
             if not route.ignores_unknown:
                 check_parameters(set(args), route.parameters)
-            params = {name: args.getlist(name) for name in route.parameters & set(args) if name != "token"}
+            read = route.parameters if route.reads_token else route.parameters - {"token"}
+            params = {name: args.getlist(name) for name in read & set(args)}
             scope = key._get_scope() if key else None
             answer = getattr(self, f"_answer_{route_name}")(feed, params, scope)
+            if answer is None:  # e.g. a display of a room the token does not open
+                return None
             answer = answer.encoded(choose_encoding(accept_encoding))
         except FeedError as error:
             answer = error_answer(error, as_json=route.is_json)
@@ -176,6 +182,55 @@ class CalendarFeedQuery(models.AbstractModel):
         body = self._next_events_document(feed, settings, query, limit, scope=scope)
         # ETag only: the answer changes with the minute, not only when the feed does.
         return data_answer(JSON_CONTENT_TYPE, body, None)
+
+    @api.model
+    def _answer_display(self, feed, params, scope):
+        """The door sign of ``room``, or the board of every room the token opens; None (404) for a
+        room the token does not open, as for a path that does not exist."""
+        options = parse_display_options(params)
+        if not params.get("token"):
+            raise QueryError("token: a display needs its token in the URL, to read the feed with")
+        settings = feed._get_settings()
+        title = settings.name
+        if options.room_code:
+            room = (
+                self.env["calendar.room"]
+                .sudo()
+                .search([("code", "=", options.room_code), *self._published_room_domain(scope)])
+            )
+            if not room:
+                return None
+            title = room.name
+        lang = self._get_display_lang()
+        return display_answer(
+            options, title=title, token=params["token"][0], timezone=settings.timezone, lang=lang,
+            labels=self.with_context(lang=lang)._get_display_labels(), feed_path=FEED_PATH,
+        )  # fmt: skip
+
+    @api.model
+    def _get_display_lang(self):
+        """The language of displays: the one chosen in the settings, else the company's, if installed."""
+        installed = dict(self.env["res.lang"].sudo().get_installed())
+        chosen = self.env["ir.config_parameter"].sudo().get_param(f"{PARAM_PREFIX}lang")
+        for lang in (chosen, self.env.company.sudo().partner_id.lang):
+            if lang in installed:
+                return lang
+        return "en_US"
+
+    @api.model
+    def _get_display_labels(self):
+        """The texts of the display page in the environment's language (the page fills ``%(name)s`` in)."""
+        return {
+            "inUseUntil": self.env._("In use until %(time)s"),
+            "freeUntil": self.env._("Free until %(time)s"),
+            "freeRestOfDay": self.env._("Free for the rest of the day"),
+            "laterToday": self.env._("Later today"),
+            "nothingLater": self.env._("No more bookings today"),
+            "next": self.env._("Next: %(time)s %(title)s"),
+            "bookingsToday": self.env._("Bookings today: %(count)s"),
+            "stale": self.env._("Not updated since %(time)s: the calendar cannot be reached"),
+            "noData": self.env._("Connecting to the calendar..."),
+        }
 
     # -- reading the entries ---------------------------------------------------
 

@@ -34,9 +34,15 @@ class CalendarRoom(models.Model):
     event_count = fields.Integer("Booking Count", compute="_compute_event_count")
     feed_ics_url = fields.Char(
         "Room Feed",
-        compute="_compute_feed_ics_url",
+        compute="_compute_secret_urls",
         groups="base.group_system",
         help="Secret ICS link of this room's bookings alone.",
+    )
+    display_url = fields.Char(
+        "Door Sign",
+        compute="_compute_secret_urls",
+        groups="base.group_system",
+        help="Secret link of a page showing what is on in the room now and next, for a screen at its door.",
     )
 
     _code_unique = models.Constraint("UNIQUE(code)", "Another room already uses this code.")
@@ -63,10 +69,11 @@ class CalendarRoom(models.Model):
             room.event_count = counts.get(room._origin, 0)
 
     @api.depends("code")
-    def _compute_feed_ics_url(self):
+    def _compute_secret_urls(self):
         Feed = self.env["calendar.feed"]
         for room in self:
             room.feed_ics_url = Feed._get_feed_url("ics", room_code=room.code) if room.code else False
+            room.display_url = Feed._get_display_url(room_code=room.code) if room.code else False
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_last_room_of_a_key(self):

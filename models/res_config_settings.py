@@ -1,7 +1,7 @@
 from urllib.parse import quote
 
 from odoo import api, fields, models
-from odoo.addons.base.models.res_partner import _tz_get
+from odoo.addons.base.models.res_partner import _lang_get, _tz_get
 from odoo.exceptions import ValidationError
 from odoo.tools import single_email_re
 
@@ -93,6 +93,13 @@ class ResConfigSettings(models.TransientModel):
     external_calendar_ics_size = fields.Integer("Feed Size", compute="_compute_external_calendar_feed")
     external_calendar_last_error = fields.Text("Last Error", compute="_compute_external_calendar_feed")
     external_calendar_is_large = fields.Boolean(compute="_compute_external_calendar_feed")
+    external_calendar_board_url = fields.Char("Board Link", compute="_compute_external_calendar_urls")
+    external_calendar_lang = fields.Selection(
+        _lang_get,
+        string="Display Language",
+        config_parameter=PARAM_PREFIX + "lang",
+        help="Language of the door signs and the board. Default: the company's.",
+    )
     external_calendar_key_ids = fields.Many2many(
         "calendar.feed.key", string="Feed Keys", compute="_compute_external_calendar_keys"
     )
@@ -147,6 +154,7 @@ class ResConfigSettings(models.TransientModel):
         Feed = self.env["calendar.feed"]
         urls = {"ics": Feed._get_feed_url("ics"), "json": Feed._get_feed_url("json")}
         urls |= self._get_external_calendar_subscribe_links()
+        urls["board"] = Feed._get_display_url()
         for settings in self:
             for kind, url in urls.items():
                 settings[f"external_calendar_{kind}_url"] = url

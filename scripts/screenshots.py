@@ -1,10 +1,15 @@
-"""Screenshots for the README: Settings > External Calendar (off and on), the Calendar app.
+"""Screenshots for the README: Settings > External Calendar (off and on), the Calendar app,
+a door sign and the board (landscape and portrait).
 
 Needs ``make run`` (Odoo on localhost with the demo database) and Debian's
 ``chromium``. Logs in as admin, sets the endpoint off then on through the
-normal settings API, and saves ``docs/screenshots/settings-{off,on}.png`` and
-``docs/screenshots/calendar-rooms.png``. Chromium is driven over the
-DevTools protocol with ``websocket-client``.
+normal settings API, and saves ``docs/screenshots/settings-{off,on}.png``,
+``docs/screenshots/calendar-rooms.png`` and ``docs/screenshots/display-*.png``.
+For the displays it books the demo rooms around the current time, in a time
+zone where it is midday (so that the day has a "now" and a "later"), and
+removes those bookings and restores the zone afterwards; it prints each
+display's first paint. Chromium is driven over the DevTools protocol with
+``websocket-client``.
 """
 
 import base64
@@ -14,6 +19,8 @@ import subprocess
 import tempfile
 import time
 import urllib.request
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from http.cookiejar import CookieJar
 
 import websocket
@@ -52,12 +59,20 @@ class OdooSession:
         self.call("/web/session/authenticate", {"db": DATABASE, "login": "admin", "password": "admin"})
         return next(cookie.value for cookie in self.cookies if cookie.name == "session_id")
 
+    def call_kw(self, model, method, *args, **kwargs):
+        return self.call(
+            f"/web/dataset/call_kw/{model}/{method}",
+            {"model": model, "method": method, "args": list(args), "kwargs": kwargs},
+        )
+
+    def set_param(self, key, value):
+        return self.call_kw("ir.config_parameter", "set_param", f"external_calendar_api.{key}", value)
+
+    def get_param(self, key):
+        return self.call_kw("ir.config_parameter", "get_param", f"external_calendar_api.{key}")
+
     def set_endpoint(self, enabled):
-        self.call(
-            "/web/dataset/call_kw/ir.config_parameter/set_param",
-            {"model": "ir.config_parameter", "method": "set_param",
-             "args": ["external_calendar_api.enabled", enabled], "kwargs": {}},
-        )  # fmt: skip
+        self.set_param("enabled", enabled)
 
 
 class Chromium:
@@ -93,12 +108,20 @@ class Chromium:
             if message.get("id") == self.next_id:
                 return message.get("result", {})
 
-    def screenshot(self, url, path, settle_seconds=4):
+    def screenshot(self, url, path, settle_seconds=4, size=None):
+        if size:
+            self.send("Emulation.setDeviceMetricsOverride", width=size[0], height=size[1],
+                      deviceScaleFactor=1, mobile=False)  # fmt: skip
         self.send("Page.navigate", url=url)
         time.sleep(settle_seconds)  # the web client renders after load
         data = self.send("Page.captureScreenshot", format="png")["data"]
         path.write_bytes(base64.b64decode(data))
         print(f"wrote {path.relative_to(ROOT)}")
+
+    def first_paint_ms(self):
+        """When the page last navigated to first painted, in milliseconds after navigation."""
+        expression = "performance.getEntriesByName('first-contentful-paint')[0]?.startTime"
+        return self.send("Runtime.evaluate", expression=expression, returnByValue=True)["result"].get("value")
 
     def close(self):
         self.socket.close()
@@ -119,8 +142,47 @@ def main():
             odoo.set_endpoint(enabled)
             browser.screenshot(SETTINGS_URL, OUTPUT / name)
         browser.screenshot(CALENDAR_URL, OUTPUT / "calendar-rooms.png")
+        with bookings_around_now(odoo):
+            token = odoo.get_param("token")
+            for kind, query in (("sign", "&room=SIM1"), ("board", "")):
+                for orientation, size in (("landscape", (1280, 720)), ("portrait", (800, 1280))):
+                    url = f"{BASE_URL}/w/display?token={token}{query}"
+                    browser.screenshot(
+                        url, OUTPUT / f"display-{kind}-{orientation}.png", settle_seconds=2, size=size
+                    )
+                    print(f"  first paint: {browser.first_paint_ms():.0f} ms")
     finally:
         browser.close()
+
+
+@contextmanager
+def bookings_around_now(odoo):
+    """Demo bookings now and later today in a zone where it is midday; removed afterwards."""
+    now = datetime.now(UTC).replace(second=0, microsecond=0, tzinfo=None)
+    hours = 12 - now.hour
+    zone = f"Etc/GMT{-hours:+d}" if hours else "Etc/GMT"
+    rooms = {room["code"]: room["id"] for room in odoo.call_kw("calendar.room", "search_read", [], ["code"])}
+    plan = [
+        ("SIM1", "OSCE station 1", -40, 20),
+        ("SIM1", "OSCE debriefing", 30, 75),
+        ("SIM1", "BLS / AED course", 120, 210),
+        ("SIM2", "Paediatric emergency simulation", -15, 45),
+        ("SIM3", "ICU crisis resource management", 60, 150),
+        ("DEBRIEF", "Faculty meeting", 180, 240),
+    ]
+    values = [
+        {"name": name, "room_ids": [(6, 0, [rooms[code]])], "start": str(now + timedelta(minutes=start)),
+         "stop": str(now + timedelta(minutes=stop))}
+        for code, name, start, stop in plan
+    ]  # fmt: skip
+    previous_zone = odoo.get_param("tz")
+    odoo.set_param("tz", zone)
+    ids = odoo.call_kw("calendar.event", "create", values)
+    try:
+        yield
+    finally:
+        odoo.call_kw("calendar.event", "unlink", ids)
+        odoo.set_param("tz", previous_zone or False)
 
 
 if __name__ == "__main__":

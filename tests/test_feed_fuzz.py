@@ -27,6 +27,7 @@ ROUTES = {
     f"{BASE}/rooms.json": ["from", "to"],
     f"{BASE}/next.json": ["q", "room", "limit"],
     "/w/api/v2/openapi.yml": [],
+    "/w/display": ["room", "refresh", "theme"],
 }
 CONTROL_CHARACTERS = [chr(code) for code in [*range(0x00, 0x20), 0x7F]]
 NUMBERS = [
@@ -134,6 +135,8 @@ class TestFeedFuzz(FeedCase, HttpCase):
             "limit": ["1", "10", "1000"],
             "cursor": [first_page["nextCursor"]],
             "since": [full["syncToken"]],
+            "refresh": ["10", "60", "3600"],
+            "theme": ["dark", "light"],
             "token": [self.token, self.key_token, self.token[:-1], self.key_token[:-1] + "A", ""],
         }
 
