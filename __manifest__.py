@@ -1,6 +1,6 @@
 {
     "name": "External Calendar API",
-    "version": "19.0.1.3.0",
+    "version": "19.0.1.4.0",
     "summary": "Publish room bookings as secret ICS and JSON feeds for calendar apps and integrations",
     "category": "Productivity/Calendar",
     "author": "External Calendar API contributors",

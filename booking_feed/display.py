@@ -26,9 +26,9 @@ THEMES = ("dark", "light")
 CONTENT_TYPE = "text/html; charset=utf-8"
 
 _ASSETS = Path(__file__).parent / "display_page"
-_PAGE = Template((_ASSETS / "page.html").read_text())
-_STYLE = (_ASSETS / "display.css").read_text()
-_SCRIPT = (_ASSETS / "display.js").read_text()
+_PAGE = Template((_ASSETS / "page.html").read_text(encoding="utf-8"))
+_STYLE = (_ASSETS / "display.css").read_text(encoding="utf-8")
+_SCRIPT = (_ASSETS / "display.js").read_text(encoding="utf-8")
 
 
 def _source_hash(text: str) -> str:

@@ -36,6 +36,11 @@ class CalendarFeedEntry(models.Model):
     start_at = fields.Datetime(readonly=True, index=True)
     stop_at = fields.Datetime(readonly=True)
     room_codes = fields.Char(readonly=True, help="Codes of the published rooms, as ',A,B,'.")
+    seen_room_codes = fields.Char(
+        readonly=True,
+        help="Codes of every room the booking was published in, as ',A,B,': a delta for some rooms "
+        "reports the booking's changes and its departure to those who saw it.",
+    )
     title = fields.Char(readonly=True, help="The title as published (Busy for private bookings).")
     status = fields.Char(readonly=True, help="Booking status as published; tombstones keep their last one.")
     change_stamp = fields.Integer(
@@ -63,14 +68,19 @@ class CalendarFeedEntry(models.Model):
         return load_record(self.record)
 
     @staticmethod
-    def _prepare_values(event, event_fingerprint, zone, *, bounds=None, removed_at=None, change_stamp=0):
+    def _prepare_values(
+        event, event_fingerprint, zone, *, bounds=None, removed_at=None, change_stamp=0, seen=""
+    ):
         """Column values of the entry publishing ``event``.
 
         ``bounds`` are its UTC start and end (all-day bookings are placed in
         the calendar's ``zone``) unless given. Times may be UTC text, which
-        PostgreSQL reads faster than Python formats datetimes.
+        PostgreSQL reads faster than Python formats datetimes. ``seen`` are
+        the rooms it was published in before (``seen_room_codes``).
         """
         start_at, stop_at = bounds or event.bounds_text(zone)
+        room_codes = [room.code for room in event.rooms]
+        seen_codes = [code for code in (seen or "").split(",") if code and code not in room_codes]
         return {
             "event_id": event.id,
             "uid": event.uid,
@@ -78,7 +88,8 @@ class CalendarFeedEntry(models.Model):
             "fingerprint": event_fingerprint,
             "start_at": start_at,
             "stop_at": stop_at,
-            "room_codes": "," + ",".join(room.code for room in event.rooms) + ",",
+            "room_codes": "," + ",".join(room_codes) + ",",
+            "seen_room_codes": "," + ",".join(sorted([*room_codes, *seen_codes])) + ",",
             "title": event.public_title,
             "status": event.status,
             "change_stamp": change_stamp,
@@ -127,16 +138,18 @@ class CalendarFeedEntry(models.Model):
                 if state is None:
                     additions.append(prepare(event, key))
                 elif state[0] != key or state[3]:
-                    _key, sequence, modified_at, _removed_at = state
+                    _key, sequence, modified_at, _removed_at, seen = state
                     updated = strictly_after(now, modified_at.replace(tzinfo=UTC))
-                    changes.append(prepare(replace(event, sequence=sequence + 1, updated=updated), key))
+                    changes.append(
+                        prepare(replace(event, sequence=sequence + 1, updated=updated), key, seen=seen)
+                    )
             self._insert(additions)
             self._upsert(changes)
         removed_at = now.replace(tzinfo=None, microsecond=0)
         self._upsert([
             prepare(replace(last, status=CANCELLED, sequence=last.sequence + 1,
-                            updated=strictly_after(now, last.updated)), key, removed_at=removed_at)
-            for key, last in self._get_departed(published_ids, among=event_ids)
+                            updated=strictly_after(now, last.updated)), key, removed_at=removed_at, seen=seen)
+            for key, last, seen in self._get_departed(published_ids, among=event_ids)
         ])  # fmt: skip
         return stamp[0] if stamp else None
 
@@ -160,6 +173,7 @@ class CalendarFeedEntry(models.Model):
                 values.append(self._prepare_values(
                     event, fingerprint(event, timezone), zone, bounds=(entry.start_at, entry.stop_at),
                     removed_at=entry.removed_at, change_stamp=entry.change_stamp,
+                    seen=entry.seen_room_codes or entry.room_codes,  # entries older than seen_room_codes
                 ))  # fmt: skip
             self.sudo()._upsert(values)
         self.env["calendar.feed.change"]._record_change()
@@ -167,10 +181,11 @@ class CalendarFeedEntry(models.Model):
     # -- bulk access for builds: SQL, since a build may touch 100k entries --
 
     def _get_states(self, event_ids):
-        """``{event_id: (fingerprint, sequence, modified_at, removed_at)}`` of these bookings' entries."""
+        """``{event_id: (fingerprint, sequence, modified_at, removed_at, seen_room_codes)}`` of these
+        bookings' entries."""
         self.flush_model()
         self.env.cr.execute(
-            "SELECT event_id, fingerprint, sequence, modified_at, removed_at "
+            "SELECT event_id, fingerprint, sequence, modified_at, removed_at, seen_room_codes "
             "FROM calendar_feed_entry WHERE event_id = ANY(%s)",
             [list(event_ids)],
         )
@@ -218,21 +233,22 @@ class CalendarFeedEntry(models.Model):
         self.invalidate_model()
 
     def _get_departed(self, published_ids, among=None):
-        """``(fingerprint, published event)`` of live entries whose booking is no longer published.
+        """``(fingerprint, published event, seen_room_codes)`` of live entries whose booking is no
+        longer published.
 
         With ``among``, only entries of those bookings are considered.
         """
         self.flush_model()
         self.env.cr.execute(
             """
-            SELECT fingerprint, record FROM calendar_feed_entry
+            SELECT fingerprint, record, seen_room_codes FROM calendar_feed_entry
              WHERE removed_at IS NULL
                AND event_id NOT IN (SELECT unnest(%(published)s::int[]))
                AND (%(among)s::int[] IS NULL OR event_id = ANY(%(among)s::int[]))
             """,
             {"published": list(published_ids), "among": list(among) if among is not None else None},
         )
-        return [(key, load_record(record)) for key, record in self.env.cr.fetchall()]
+        return [(key, load_record(record), seen) for key, record, seen in self.env.cr.fetchall()]
 
     def _prune(self, expiry):
         """Forget tombstones older than ``expiry``; return the highest change stamp forgotten."""

@@ -74,6 +74,9 @@ class CalendarFeedKey(models.Model):
     def write(self, vals):
         if any(name in vals for name in SECRET_FIELDS):
             raise UserError(self.env._("A key's secret cannot be changed: revoke it and make a new one."))
+        if vals.get("active") and not all(self.mapped("active")):
+            # Its secret may have leaked: that is what revoking was for.
+            raise UserError(self.env._("A revoked key stays revoked: make a new one."))
         return super().write(vals)
 
     def action_revoke(self):
@@ -95,10 +98,7 @@ class CalendarFeedKey(models.Model):
         """The codes of the published rooms the key may see, or None for every published room."""
         self.ensure_one()
         # Archived rooms too: a key limited to an archived room sees nothing, not everything.
-        rooms = self.sudo().with_context(active_test=False).room_ids
-        if not rooms:
-            return None
-        return tuple(rooms.filtered(lambda room: room.active and room.is_published).sorted().mapped("code"))
+        return self.sudo().with_context(active_test=False).room_ids._get_feed_scope()
 
     # -- usage ----------------------------------------------------------------
 

@@ -258,19 +258,28 @@ class CalendarFeedQuery(models.AbstractModel):
         return sorted(set(codes) - set(published.mapped("code")))
 
     @api.model
-    def _match_domain(self, query, start, end, scope=None):
-        """Entries overlapping ``[start, end)`` that match ``query``'s rooms (within ``scope``),
-        words and statuses."""
-        domain = self.env["calendar.feed.entry"]._overlap_domain(start, end)
+    def _rooms_domain(self, query, scope, column="room_codes"):
+        """Entries whose ``column`` (``room_codes`` or ``seen_room_codes``) names a room asked
+        for, or one of ``scope``; no condition when neither restricts the rooms."""
         # Asked rooms are within the scope (checked by _parse_query); a key without
         # published rooms (scope empty) sees nothing.
         room_codes = query.room_codes or scope
-        if room_codes is not None and not room_codes:
-            return [*domain, ("id", "=", False)]
-        # Room codes may hold "_" and titles anything: LIKE wildcards are matched literally.
-        if room_codes:
-            domain += ["|"] * (len(room_codes) - 1)
-            domain += [("room_codes", "=like", f"%,{escape_psql(code)},%") for code in room_codes]
+        if room_codes is None:
+            return []
+        if not room_codes:
+            return [("id", "=", False)]
+        # Room codes may hold "_": LIKE wildcards are matched literally.
+        return [*["|"] * (len(room_codes) - 1),
+                *[(column, "=like", f"%,{escape_psql(code)},%") for code in room_codes]]  # fmt: skip
+
+    @api.model
+    def _match_domain(self, query, start, end, scope=None):
+        """Entries overlapping ``[start, end)`` that match ``query``'s rooms (within ``scope``),
+        words and statuses."""
+        domain = [
+            *self.env["calendar.feed.entry"]._overlap_domain(start, end),
+            *self._rooms_domain(query, scope),
+        ]
         domain += [("title", "=ilike", f"%{escape_psql(word)}%") for word in query.text.split()]
         if query.statuses:
             domain.append(("status", "in", list(query.statuses)))
@@ -297,7 +306,13 @@ class CalendarFeedQuery(models.AbstractModel):
             domain += ["|", ("start_at", ">", after_start), "&", ("start_at", "=", after_start),
                        ("event_id", ">", paging.cursor.after_id)]  # fmt: skip
         matching = [*self._match_domain(query, start, end, scope), ("removed_at", "=", False)]
-        domain += matching if paging.since is None else [("change_stamp", ">", paging.since)]
+        if paging.since is None:
+            domain += matching
+        else:  # changes of bookings that were ever in the rooms asked for: they saw them
+            domain += [
+                ("change_stamp", ">", paging.since),
+                *self._rooms_domain(query, scope, "seen_room_codes"),
+            ]
         page = Entry.search(
             domain, order="start_at, event_id", limit=paging.limit + 1 if paging.limit else None
         )

@@ -35,10 +35,13 @@ class CalendarFeedUsage(models.Model):
     def _record(self, key_id, route, status):
         """Log one answered request (``key_id`` None for the main link).
 
-        Its commit does not wait for the disk: losing the last fraction of a
-        second of usage in a crash is a fair price for not slowing every poll.
+        When the request wrote nothing else (no rebuild), its commit does not
+        wait for the disk: losing the last fraction of a second of usage in a
+        crash is a fair price for not slowing every poll; a rebuild stays durable.
         """
-        self.env.cr.execute("SET LOCAL synchronous_commit TO OFF")
+        self.env.cr.execute(
+            "SELECT set_config('synchronous_commit', 'off', true) WHERE txid_current_if_assigned() IS NULL"
+        )
         self.env.execute_query(SQL(
             "INSERT INTO calendar_feed_usage (key_id, used_at, route, status) "
             "VALUES (%s, now() AT TIME ZONE 'UTC', %s, %s)",

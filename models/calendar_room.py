@@ -93,6 +93,13 @@ class CalendarRoom(models.Model):
         action["context"] = {"default_room_ids": self.ids}
         return action
 
+    def _get_feed_scope(self):
+        """The codes of these rooms that are published, for a key or a webhook limited to them; None
+        for no rooms (every published room). Archived rooms are passed too: they narrow, never widen."""
+        if not self:
+            return None
+        return tuple(self.filtered(lambda room: room.active and room.is_published).sorted().mapped("code"))
+
     def _to_feed_room(self):
         self.ensure_one()
         return FeedRoom(id=self.id, code=self.code, name=self.name, location=self.location or "")

@@ -101,13 +101,13 @@ class ResConfigSettings(models.TransientModel):
         help="Language of the door signs and the board. Default: the company's.",
     )
     external_calendar_key_ids = fields.Many2many(
-        "calendar.feed.key", string="Feed Keys", compute="_compute_external_calendar_keys"
+        "calendar.feed.key", string="Feed Keys", compute="_compute_external_calendar_subscribers"
     )
     external_calendar_main_last_used = fields.Datetime(
-        "Main Link Last Used", compute="_compute_external_calendar_keys"
+        "Main Link Last Used", compute="_compute_external_calendar_subscribers"
     )
     external_calendar_main_request_count = fields.Integer(
-        "Main Link Requests (30 days)", compute="_compute_external_calendar_keys"
+        "Main Link Requests (30 days)", compute="_compute_external_calendar_subscribers"
     )
 
     @api.constrains(
@@ -182,7 +182,7 @@ class ResConfigSettings(models.TransientModel):
             settings.external_calendar_last_error = feed.last_error
             settings.external_calendar_is_large = feed.ics_size > LARGE_FEED_BYTES
 
-    def _compute_external_calendar_keys(self):
+    def _compute_external_calendar_subscribers(self):
         # Every active key is listed: an administrator makes a handful.
         keys = self.env["calendar.feed.key"].search([])  # pylint: disable=no-search-all
         main_last_used, main_count = (

@@ -1,4 +1,5 @@
 import hashlib
+import json
 from datetime import timedelta
 from unittest.mock import patch
 
@@ -115,6 +116,11 @@ class TestFeedKeys(FeedCase, HttpCase):
         delta = self.get_json(JSON, token, since=sync_token)
         self.assertEqual(self.rooms_by_title(delta["events"]), {"Sim only, renamed": ["TSIM1"]})
         self.assertEqual([gone["id"] for gone in delta["deleted"]], [self.both.id])
+        # Changes that never touched the key's rooms are not its business, not even as deletions.
+        sync_token = delta["syncToken"]
+        self.debrief_only.name = "Debrief only, renamed"
+        self.debrief_only.unlink()
+        self.assertEqual(self.get_json(JSON, token, since=sync_token)["deleted"], [])
         # A token is bound to the rooms it was issued for.
         self.assertEqual(self.get(JSON, self.token, since=sync_token).status_code, 400)
 
@@ -137,6 +143,35 @@ class TestFeedKeys(FeedCase, HttpCase):
         self.set_feed_param("enabled", False)
         with mute_logger("werkzeug"):
             self.assertSameAsUnknownPath(self.get(ICS, other["token"]))
+
+    def test_a_revoked_key_stays_revoked(self):
+        key = self.env["calendar.feed.key"].browse(self.sim_key["id"])
+        key.action_revoke()
+        with self.assertRaises(UserError):
+            key.action_unarchive()
+        with self.assertRaises(UserError):
+            key.active = True
+        with mute_logger("werkzeug"):
+            self.assertSameAsUnknownPath(self.get(ICS, self.sim_key["token"]))
+
+    def test_the_links_dialog_cannot_store_the_secret(self):
+        links = {"ics_url": f"https://x/public_calendar.ics?token={self.sim_key['token']}"}
+        Wizard = self.env["calendar.feed.key.wizard"].with_context(
+            external_calendar_key_links=json.dumps(links)
+        )
+        wizard = Wizard.create({"name": "Saved by leaving the page"})  # what the web client's save would do
+        self.assertEqual(wizard.ics_url, links["ics_url"], "shown from the context")
+        self.env.flush_all()
+        self.env.cr.execute("SELECT t::text FROM calendar_feed_key_wizard t WHERE id = %s", [wizard.id])
+        self.assertNotIn(self.sim_key["token"], self.env.cr.fetchone()[0])
+
+    def test_logging_a_use_keeps_a_rebuild_durable(self):
+        self.env.cr.execute("SET LOCAL synchronous_commit TO on")  # whatever the test cluster's default
+        self.book(self.sim_room, self.local_time(3, 9), self.local_time(3, 10))  # this transaction writes
+        self.env.flush_all()
+        self.env["calendar.feed.usage"]._record(None, "ics", 200)
+        self.env.cr.execute("SHOW synchronous_commit")
+        self.assertEqual(self.env.cr.fetchone()[0], "on")
 
     def test_keys_are_compared_in_constant_time(self):
         token = self.sim_key["token"]
@@ -217,7 +252,11 @@ class TestFeedKeys(FeedCase, HttpCase):
         self.assertEqual(len(key), 1)
         self.assertEqual(key.room_ids, self.sim_room)
         self.assertFalse(key.active, "revoked in the tour")
-        self.assertFalse(self.env["calendar.feed.key.wizard"].search([("ics_url", "!=", False)]))
+        self.env.cr.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_name = 'calendar_feed_key_wizard' AND column_name LIKE '%%url%%'"
+        )
+        self.assertEqual(self.env.cr.fetchall(), [], "the dialog's rows have nowhere to keep a link")
 
     def test_a_key_without_published_rooms_sees_nothing(self):
         self.sim_room.is_published = False

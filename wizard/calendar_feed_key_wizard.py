@@ -1,4 +1,18 @@
-from odoo import fields, models
+import json
+
+from odoo import api, fields, models
+
+#: The context key that carries the new key's links (JSON text) to the dialog that shows them.
+LINKS_CONTEXT_KEY = "external_calendar_key_links"
+LINK_FIELDS = (
+    "ics_url",
+    "json_url",
+    "board_url",
+    "webcal_url",
+    "google_url",
+    "outlook_com_url",
+    "outlook_365_url",
+)
 
 
 class CalendarFeedKeyWizard(models.TransientModel):
@@ -15,12 +29,22 @@ class CalendarFeedKeyWizard(models.TransientModel):
 
     name = fields.Char(required=True, help="Who or what the key is for, e.g. Reception display or IT sync.")
     room_ids = fields.Many2many("calendar.room", string="Rooms", help="Empty: every published room.")
-    ics_url = fields.Char("ICS Link", readonly=True)
-    json_url = fields.Char("JSON Link", readonly=True)
-    webcal_url = fields.Char("webcal Link", readonly=True)
-    google_url = fields.Char("Add to Google", readonly=True)
-    outlook_com_url = fields.Char("Add to Outlook.com", readonly=True)
-    outlook_365_url = fields.Char("Add to Outlook (Microsoft 365)", readonly=True)
+    # Not stored: they are computed from the action's context only, so no save of this dialog
+    # (not even the web client's save when the page is left) can write the secret anywhere.
+    ics_url = fields.Char("ICS Link", compute="_compute_links")
+    json_url = fields.Char("JSON Link", compute="_compute_links")
+    board_url = fields.Char("Board Link", compute="_compute_links")
+    webcal_url = fields.Char("webcal Link", compute="_compute_links")
+    google_url = fields.Char("Add to Google", compute="_compute_links")
+    outlook_com_url = fields.Char("Add to Outlook.com", compute="_compute_links")
+    outlook_365_url = fields.Char("Add to Outlook (Microsoft 365)", compute="_compute_links")
+
+    @api.depends_context(LINKS_CONTEXT_KEY)
+    def _compute_links(self):
+        links = json.loads(self.env.context.get(LINKS_CONTEXT_KEY) or "{}")
+        for wizard in self:
+            for name in LINK_FIELDS:
+                wizard[name] = links.get(name, False)
 
     def action_generate(self):
         """Make the key and open the dialog with its links."""
@@ -28,9 +52,14 @@ class CalendarFeedKeyWizard(models.TransientModel):
         key = self.env["calendar.feed.key"].generate(
             {"name": self.name, "room_ids": [(6, 0, self.room_ids.ids)]}
         )
-        links = self.env["res.config.settings"]._get_external_calendar_subscribe_links(token=key["token"])
-        defaults = {"name": self.name, "ics_url": key["ics_url"], "json_url": key["json_url"]}
-        defaults |= {f"{kind}_url": url for kind, url in links.items()}
+        Feed, token = self.env["calendar.feed"], key["token"]
+        links = {
+            "ics_url": key["ics_url"],
+            "json_url": key["json_url"],
+            "board_url": Feed._get_display_url(token=token),
+        }
+        subscribe = self.env["res.config.settings"]._get_external_calendar_subscribe_links(token=token)
+        links |= {f"{kind}_url": url for kind, url in subscribe.items()}
         links_view = self.env.ref("external_calendar_api.calendar_feed_key_wizard_view_form_links")
         return {
             "type": "ir.actions.act_window",
@@ -39,5 +68,5 @@ class CalendarFeedKeyWizard(models.TransientModel):
             "view_mode": "form",
             "views": [(links_view.id, "form")],
             "target": "new",
-            "context": {f"default_{name}": value for name, value in defaults.items()},
+            "context": {"default_name": self.name, LINKS_CONTEXT_KEY: json.dumps(links)},
         }

@@ -7,16 +7,24 @@
     const zone = { timeZone: config.timeZone };
     const timeFormat = new Intl.DateTimeFormat(config.locale, { hour: "2-digit", minute: "2-digit", ...zone });
     const dateFormat = new Intl.DateTimeFormat(config.locale, { weekday: "long", day: "numeric", month: "long", ...zone });
-    const dayFormat = new Intl.DateTimeFormat("en-CA", { year: "numeric", month: "2-digit", day: "2-digit", ...zone });
+    const dayParts = new Intl.DateTimeFormat("en", { year: "numeric", month: "2-digit", day: "2-digit", ...zone });
     const content = document.querySelector("[data-content]");
     const staleNotice = document.querySelector("[data-stale]");
     const answers = new Map(); // URL -> {etag, body}: what a 304 stands for
     let today = null; // {day, events, rooms} of the last successful poll
     let lastSuccess = null;
     let failing = false;
+    // Kiosks' clocks drift: the server's clock (its Date header) says what "now" is, when they differ.
+    let clockOffset = 0;
+    const now = () => new Date(Date.now() + clockOffset);
 
     const format = (template, values) => template.replace(/%\((\w+)\)s/g, (_match, name) => values[name]);
     const hhmm = (date) => timeFormat.format(date);
+    /** The feed's local day of `date` as YYYY-MM-DD, from its parts (no locale's date layout assumed). */
+    function localDay(date) {
+        const parts = Object.fromEntries(dayParts.formatToParts(date).map((part) => [part.type, part.value]));
+        return `${parts.year}-${parts.month}-${parts.day}`;
+    }
 
     function element(tag, className, text) {
         const node = document.createElement(tag);
@@ -25,17 +33,15 @@
         return node;
     }
 
-    function feedUrl(suffix, params) {
-        return `${config.feedPath}${suffix}?${new URLSearchParams({ token: config.token, ...params })}`;
-    }
+    // The token travels in a header: a query string would write it to the server's log at every poll.
+    const feedUrl = (suffix, params) => `${config.feedPath}${suffix}?${new URLSearchParams(params)}`;
 
     async function fetchJson(url) {
         const known = answers.get(url);
-        const response = await fetch(url, {
-            credentials: "omit",
-            cache: "no-store",
-            headers: known ? { "If-None-Match": known.etag } : {},
-        });
+        const headers = { Authorization: `Bearer ${config.token}`, ...(known ? { "If-None-Match": known.etag } : {}) };
+        const response = await fetch(url, { credentials: "omit", cache: "no-store", headers });
+        const served = Date.parse(response.headers.get("Date")) + 500; // the header is to the second
+        if (!Number.isNaN(served)) clockOffset = Math.abs(served - Date.now()) > 2000 ? served - Date.now() : 0;
         if (response.status === 304 && known) return known.body;
         if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
         const body = await response.json();
@@ -43,8 +49,11 @@
         return body;
     }
 
+    let polling = false;
     async function poll() {
-        const day = dayFormat.format(new Date());
+        if (polling) return;
+        polling = true;
+        const day = localDay(now());
         const period = { from: day, to: day };
         try {
             const events = await fetchJson(feedUrl(".json", config.room ? { room: config.room, ...period } : period));
@@ -60,26 +69,27 @@
                 })),
             };
             for (const url of answers.keys()) if (!url.includes(`from=${day}`)) answers.delete(url);
-            lastSuccess = new Date();
+            lastSuccess = now();
             failing = false;
         } catch {
             failing = true;
         }
+        polling = false;
         render();
     }
 
-    /** What a room is doing at `now`: the booking under way, and the ones still to come. */
-    function roomState(events, now) {
-        const sorted = events.filter((event) => event.end > now).sort((a, b) => a.start - b.start);
-        return { current: sorted.find((event) => event.start <= now), upcoming: sorted.filter((event) => event.start > now) };
+    /** What a room is doing at `moment`: the booking under way, and the ones still to come. */
+    function roomState(events, moment) {
+        const sorted = events.filter((event) => event.end > moment).sort((a, b) => a.start - b.start);
+        return { current: sorted.find((event) => event.start <= moment), upcoming: sorted.filter((event) => event.start > moment) };
     }
 
     function freeText(upcoming) {
         return upcoming.length ? format(labels.freeUntil, { time: hhmm(upcoming[0].start) }) : labels.freeRestOfDay;
     }
 
-    function renderSign(now) {
-        const { current, upcoming } = roomState(today.events, now);
+    function renderSign(moment) {
+        const { current, upcoming } = roomState(today.events, moment);
         const block = element("section", current ? "now busy" : "now");
         if (current) {
             block.append(
@@ -106,7 +116,7 @@
         content.replaceChildren(block, later);
     }
 
-    function renderBoard(now) {
+    function renderBoard(moment) {
         const rooms = today.rooms;
         const columns = Math.max(1, Math.round(Math.sqrt((rooms.length * innerWidth) / (innerHeight * 2.2))));
         const rows = Math.max(1, Math.ceil(rooms.length / columns));
@@ -114,7 +124,7 @@
         content.style.setProperty("--card-font", `${Math.min(3.2, 13 / rows)}vmin`);
         content.replaceChildren(
             ...rooms.map((room) => {
-                const { current, upcoming } = roomState(today.events.filter((event) => event.rooms.includes(room.code)), now);
+                const { current, upcoming } = roomState(today.events.filter((event) => event.rooms.includes(room.code)), moment);
                 const card = element("article", current ? "room busy" : "room");
                 card.dataset.room = room.code;
                 card.append(
@@ -131,17 +141,24 @@
     }
 
     function render() {
-        const now = new Date();
-        document.querySelector("[data-clock]").textContent = hhmm(now);
-        document.querySelector("[data-date]").textContent = dateFormat.format(now);
-        if (today) (config.room ? renderSign : renderBoard)(now);
-        staleNotice.hidden = !failing;
-        staleNotice.textContent = lastSuccess ? format(labels.stale, { time: hhmm(lastSuccess) }) : labels.noData;
+        const moment = now();
+        document.querySelector("[data-clock]").textContent = hhmm(moment);
+        document.querySelector("[data-date]").textContent = dateFormat.format(moment);
+        const current = today && today.day === localDay(moment);
+        if (current) {
+            (config.room ? renderSign : renderBoard)(moment);
+        } else if (today) {
+            content.replaceChildren(); // a new day: yesterday's bookings say nothing about it
+        }
+        staleNotice.hidden = !failing && (current || !today);
+        const since = lastSuccess && (current ? hhmm(lastSuccess) : `${dateFormat.format(lastSuccess)} ${hhmm(lastSuccess)}`);
+        staleNotice.textContent = since ? format(labels.stale, { time: since }) : labels.noData;
     }
 
     function onEachMinute() {
+        if (today && today.day !== localDay(now())) poll(); // the new day's bookings, now
         render();
-        setTimeout(onEachMinute, 60000 - (Date.now() % 60000) + 20);
+        setTimeout(onEachMinute, 60000 - (now().getTime() % 60000) + 20);
     }
 
     poll();
