@@ -14,6 +14,7 @@
         "views/calendar_room_views.xml",
         "views/calendar_event_views.xml",
         "views/calendar_feed_key_views.xml",
+        "views/calendar_feed_webhook_views.xml",
         "views/res_config_settings_views.xml",
         "wizard/calendar_feed_key_wizard_views.xml",
     ],

@@ -8,6 +8,8 @@ from . import (
     calendar_feed_key,
     calendar_feed_query,
     calendar_feed_usage,
+    calendar_feed_webhook,
+    calendar_feed_webhook_delivery,
     calendar_room,
     ir_config_parameter,
     res_config_settings,

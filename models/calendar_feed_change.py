@@ -21,12 +21,18 @@ class CalendarFeedChange(models.Model):
     event_id = fields.Integer("Booking ID", readonly=True, help="Empty when anything may have changed.")
 
     def _record_change(self, event_ids=None):
-        """Journal a change of these bookings, or of anything when ``event_ids`` is None."""
+        """Journal a change of these bookings, or of anything when ``event_ids`` is None.
+
+        Webhooks are told once the transaction commits (see ``calendar.feed.webhook``).
+        """
+        if event_ids is not None and not event_ids:
+            return
+        self.env["calendar.feed.webhook"]._wake_up()
         if event_ids is None:
             self.env.cr.execute(
                 "INSERT INTO calendar_feed_change (changed_at) VALUES (NOW() AT TIME ZONE 'UTC')"
             )
-        elif event_ids:
+        else:
             self.env.cr.execute(
                 "INSERT INTO calendar_feed_change (changed_at, event_id) "
                 "SELECT NOW() AT TIME ZONE 'UTC', unnest(%s::int[])",

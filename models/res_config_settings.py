@@ -103,6 +103,9 @@ class ResConfigSettings(models.TransientModel):
     external_calendar_key_ids = fields.Many2many(
         "calendar.feed.key", string="Feed Keys", compute="_compute_external_calendar_subscribers"
     )
+    external_calendar_webhook_ids = fields.Many2many(
+        "calendar.feed.webhook", string="Webhooks", compute="_compute_external_calendar_subscribers"
+    )
     external_calendar_main_last_used = fields.Datetime(
         "Main Link Last Used", compute="_compute_external_calendar_subscribers"
     )
@@ -185,11 +188,13 @@ class ResConfigSettings(models.TransientModel):
     def _compute_external_calendar_subscribers(self):
         # Every active key is listed: an administrator makes a handful.
         keys = self.env["calendar.feed.key"].search([])  # pylint: disable=no-search-all
+        webhooks = self.env["calendar.feed.webhook"].search([])  # pylint: disable=no-search-all
         main_last_used, main_count = (
             self.env["calendar.feed.usage"]._get_usage([], main_link=True).get(None, (False, 0))
         )
         for settings in self:
             settings.external_calendar_key_ids = keys
+            settings.external_calendar_webhook_ids = webhooks
             settings.external_calendar_main_last_used = main_last_used
             settings.external_calendar_main_request_count = main_count
 

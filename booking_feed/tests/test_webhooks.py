@@ -1,0 +1,134 @@
+import base64
+import json
+import threading
+import time
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from booking_feed.webhooks import (
+    MAX_ANSWER_BYTES,
+    RETRY_DELAYS,
+    check_url,
+    deliver,
+    generate_secret,
+    message_body,
+    sign,
+)
+
+
+def test_signature_matches_the_standard_webhooks_test_vector():
+    # The example of the specification (standardwebhooks.com), which its libraries test against.
+    secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # noqa: S105 (the published example)
+    signature = sign(secret, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, b'{"test": 2432232314}')
+    assert signature == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+
+
+def test_secrets_are_whsec_and_at_least_24_random_bytes():
+    first, second = generate_secret(), generate_secret()
+    assert first.startswith("whsec_") and first != second
+    assert len(base64.b64decode(first.removeprefix("whsec_"))) >= 24
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("https://example.com/hook", None),
+        ("http://127.0.0.1:8080/x?y=1", None),
+        ("ftp://example.com/", "only http and https URLs receive webhooks"),
+        ("javascript:alert(1)", "only http and https URLs receive webhooks"),
+        ("https:///path", "the URL has no host"),
+        ("https://user:pw@example.com/", "credentials do not belong in the URL"),
+        ("https://example.com:99999999/", "not a URL"),
+        ("", "only http and https URLs receive webhooks"),
+    ],
+)
+def test_only_http_urls_with_a_host_receive_webhooks(url, reason):
+    assert check_url(url) == reason
+
+
+def test_retries_start_within_a_minute_grow_and_end_within_a_day():
+    assert RETRY_DELAYS[0].total_seconds() <= 60
+    assert list(RETRY_DELAYS) == sorted(RETRY_DELAYS)
+    assert sum(delay.total_seconds() for delay in RETRY_DELAYS) <= 24 * 3600
+
+
+def test_message_body_has_type_timestamp_and_data():
+    body = json.loads(message_body("ping", {"a": "é"}, datetime(2026, 3, 5, 8, 30, tzinfo=UTC)))
+    assert body == {"type": "ping", "timestamp": "2026-03-05T08:30:00Z", "data": {"a": "é"}}
+
+
+class Receiver(BaseHTTPRequestHandler):
+    """Answers as ``self.server.behaviour`` says: endless bodies, slowness, redirects."""
+
+    def do_POST(self):
+        self.server.requests.append(self.rfile.read(int(self.headers["Content-Length"])))
+        behaviour = self.server.behaviour
+        if behaviour == "slow":
+            time.sleep(2)
+        if behaviour == "redirect":
+            self.send_response(307)
+            self.send_header("Location", "http://example.com/elsewhere")
+            self.end_headers()
+            return
+        self.send_response(500 if behaviour == "endless" else 204)
+        self.end_headers()
+        if behaviour == "endless":
+            try:
+                while True:
+                    self.wfile.write(b"x" * 65536)
+            except OSError:
+                self.server.stopped_reading = True
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def receiver():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    server.requests, server.behaviour, server.stopped_reading = [], "ok", False
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+
+
+def url(server):
+    return f"http://127.0.0.1:{server.server_address[1]}/hook"
+
+
+def test_a_delivery_posts_the_body_and_reports_success(receiver):
+    result = deliver(url(receiver), generate_secret(), "msg_1", b'{"type":"ping"}')
+    assert (result.status_code, result.succeeded, result.error) == (204, True, "")
+    assert receiver.requests == [b'{"type":"ping"}']
+
+
+def test_an_endless_answer_is_read_only_so_far(receiver):
+    receiver.behaviour = "endless"
+    result = deliver(url(receiver), generate_secret(), "msg_1", b"{}")
+    assert result.status_code == 500 and not result.succeeded
+    assert result.error == "x" * 500  # kept short, from at most MAX_ANSWER_BYTES read
+    assert MAX_ANSWER_BYTES < 65536
+    time.sleep(0.5)
+    assert receiver.stopped_reading, "the client should have hung up"
+
+
+def test_a_slow_receiver_times_out_without_raising(receiver):
+    receiver.behaviour = "slow"
+    result = deliver(url(receiver), generate_secret(), "msg_1", b"{}", timeout=0.5)
+    assert result.status_code is None and result.error.startswith("ReadTimeout")
+
+
+def test_redirects_are_not_followed(receiver):
+    receiver.behaviour = "redirect"
+    result = deliver(url(receiver), generate_secret(), "msg_1", b"{}")
+    assert (result.status_code, result.succeeded) == (307, False)
+    assert "redirects are not followed" in result.error
+    assert len(receiver.requests) == 1
+
+
+def test_a_refused_connection_is_a_failed_delivery():
+    result = deliver("http://127.0.0.1:9/hook", generate_secret(), "msg_1", b"{}", timeout=2)
+    assert result.status_code is None and result.error.startswith("ConnectionError")
