@@ -3,7 +3,8 @@ a door sign and the board (landscape and portrait).
 
 Needs ``make run`` (Odoo on localhost with the demo database) and Debian's
 ``chromium``. Logs in as admin, sets the endpoint off then on through the
-normal settings API, and saves ``docs/screenshots/settings-{off,on}.png``,
+normal settings API (with a feed key "Reception display", made once), and saves
+``docs/screenshots/settings-{off,on}.png``,
 ``docs/screenshots/calendar-rooms.png`` and ``docs/screenshots/display-*.png``.
 For the displays it books the demo rooms around the current time, in a time
 zone where it is midday (so that the day has a "now" and a "later"), and
@@ -138,6 +139,11 @@ def main():
     try:
         browser.send("Network.enable")
         browser.send("Network.setCookie", name="session_id", value=session_id, domain="localhost", path="/")
+        if not odoo.call_kw("calendar.feed.key", "search_count", [("name", "=", "Reception display")]):
+            sim1 = odoo.call_kw("calendar.room", "search", [("code", "=", "SIM1")])
+            odoo.call_kw(
+                "calendar.feed.key", "generate", {"name": "Reception display", "room_ids": [(6, 0, sim1)]}
+            )
         for enabled, name in ((False, "settings-off.png"), (True, "settings-on.png")):
             odoo.set_endpoint(enabled)
             browser.screenshot(SETTINGS_URL, OUTPUT / name)
