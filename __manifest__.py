@@ -6,7 +6,7 @@
     "author": "External Calendar API contributors",
     "license": "LGPL-3",
     "depends": ["calendar"],
-    "external_dependencies": {"python": ["icalendar"]},
+    "external_dependencies": {"python": ["icalendar", "requests"]},
     "data": [
         "security/ir.model.access.csv",
         "data/ir_cron_data.xml",
