@@ -105,8 +105,15 @@ class CalendarFeedWebhook(models.Model):
 
     @api.model
     def _cron_deliver(self):
-        """Deliver to every active webhook whose rooms changed and whose retry is due."""
-        feed = self.env["calendar.feed"]._get_up_to_date()
+        """Deliver to every active webhook whose rooms changed and whose retry is due.
+
+        Nothing leaves while the API endpoint is off; what changed meanwhile
+        goes out with the first change after it is on again.
+        """
+        Feed = self.env["calendar.feed"]
+        if not Feed._get_settings().enabled:
+            return
+        feed = Feed._get_up_to_date()
         now = datetime.now(UTC)
         stamp = feed.change_stamp
         # Behind the feed, and not given up on (a failing webhook waits for the next change).

@@ -101,6 +101,18 @@ class TestFeedWebhooks(FeedCase, TransactionCase):
         self.assertTrue(message["data"]["syncToken"])
         self.assertEqual(self.deliver(), [], "nothing new, nothing sent")
 
+    def test_nothing_leaves_while_the_endpoint_is_off(self):
+        self.Webhook.create({"name": "Panels", "url": self.url})
+        self.set_feed_param("enabled", False)
+        self.book(self.sim_room, self.local_time(1, 9), self.local_time(1, 10), name="While off")
+        self.assertEqual(self.deliver(), [])
+        self.set_feed_param("enabled", True)
+        self.book(self.sim_room, self.local_time(1, 11), self.local_time(1, 12), name="After")
+        [(_headers, message)] = self.deliver()
+        self.assertEqual(
+            sorted(event["activity"]["title"] for event in message["data"]["events"]), ["After", "While off"]
+        )
+
     def test_changes_wake_the_cron_job_and_are_never_sent_on_the_users_request(self):
         self.Webhook.create({"name": "Panels", "url": self.url})
         cron = self.env.ref("external_calendar_api.ir_cron_external_calendar_webhooks")
