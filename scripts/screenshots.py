@@ -146,6 +146,10 @@ def main():
             )
         for enabled, name in ((False, "settings-off.png"), (True, "settings-on.png")):
             odoo.set_endpoint(enabled)
+            if enabled:  # a first request builds the feed, as a subscriber's would
+                urllib.request.urlopen(
+                    f"{BASE_URL}/w/api/v2/public_calendar.ics?token={odoo.get_param('token')}"
+                ).close()
             browser.screenshot(SETTINGS_URL, OUTPUT / name)
         browser.screenshot(CALENDAR_URL, OUTPUT / "calendar-rooms.png")
         with bookings_around_now(odoo):
