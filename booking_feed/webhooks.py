@@ -4,16 +4,20 @@ A message is a JSON body signed with HMAC-SHA256 over ``{id}.{timestamp}.{body}`
 with the secret's decoded bytes, sent with the ``webhook-id``,
 ``webhook-timestamp`` and ``webhook-signature`` headers, so that receivers
 verify it with the published libraries (Svix's, ``standardwebhooks``) or ten
-lines of their own. Delivery is plain ``requests``: a timeout, no redirect
-followed, and at most a few kilobytes of the answer read, since a receiver's
-answer is as untrusted as any input.
+lines of their own. Delivery is plain ``requests`` in a thread given a hard
+deadline (requests' timeout bounds each read, not a receiver that trickles),
+no redirect followed, no proxy or ``.netrc`` of the server's environment, and
+at most a few kilobytes of the answer read, undecoded: a receiver's answer is
+as untrusted as any input.
 """
 
 import base64
+import binascii
 import hashlib
 import hmac
 import json
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -26,11 +30,13 @@ SECRET_BYTES = 32
 TIMEOUT_SECONDS = 10
 #: Of a receiver's answer only this much is read (and kept, for the delivery log).
 MAX_ANSWER_BYTES = 4096
-#: Waits before each retry of a failed message: the first within a minute, then longer, in all
-#: under 24 hours; after the last, the webhook is failing until the next change.
+#: Waits before each retry of a failed message: the first at once (a cron trigger for "now" is
+#: notified, while one a few seconds ahead waits for the workers' next poll, up to a minute and
+#: more), then longer, in all under 24 hours; after the last, the webhook is failing until the
+#: next change.
 RETRY_DELAYS = tuple(
     timedelta(**delay)
-    for delay in ({"seconds": 30}, {"minutes": 2}, {"minutes": 10}, {"minutes": 30}, {"hours": 1},
+    for delay in ({"seconds": 0}, {"minutes": 1}, {"minutes": 5}, {"minutes": 30}, {"hours": 1},
                   {"hours": 3}, {"hours": 6}, {"hours": 12})
 )  # fmt: skip
 #: Over this many changed bookings a message says ``truncated`` and the receiver pulls the rest.
@@ -43,9 +49,20 @@ def generate_secret() -> str:
     return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode()
 
 
+def secret_key(secret: str) -> bytes:
+    """The bytes a secret stands for; ValueError unless it is ``whsec_`` and base64 of 24 bytes or more."""
+    try:
+        key = base64.b64decode(secret.removeprefix(SECRET_PREFIX), validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("not base64 after whsec_") from None
+    if not secret.startswith(SECRET_PREFIX) or len(key) < 24:
+        raise ValueError("a secret is whsec_ and the base64 of at least 24 bytes")
+    return key
+
+
 def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
     """The ``webhook-signature`` header of a message: ``v1,`` and the base64 of its HMAC-SHA256."""
-    key = base64.b64decode(secret.removeprefix(SECRET_PREFIX))
+    key = secret_key(secret)
     signed = f"{message_id}.{timestamp}.".encode() + body
     return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
 
@@ -63,6 +80,10 @@ def check_url(url: str) -> str | None:
         return "the URL has no host"
     if parts.username or parts.password:
         return "credentials do not belong in the URL"
+    if ":" not in parts.hostname and not all(
+        0 < len(label) <= 63 for label in parts.hostname.removesuffix(".").split(".")
+    ):  # DNS names: labels of 1 to 63 characters (IPv6 literals have colons)
+        return "not a URL"
     return None
 
 
@@ -94,28 +115,46 @@ class Delivery:
         return self.status_code == 410
 
 
-def deliver(url, secret, message_id, body, *, now=None, timeout=TIMEOUT_SECONDS) -> Delivery:
-    """POST one signed message; never raises for what the network or the receiver does."""
-    timestamp = int((now or datetime.now(UTC)).timestamp())
-    headers = {
-        "Content-Type": "application/json",
-        "User-Agent": USER_AGENT,
-        "webhook-id": message_id,
-        "webhook-timestamp": str(timestamp),
-        "webhook-signature": sign(secret, message_id, timestamp, body),
-    }
+def deliver(url, secret, message_id, body, *, deadline=TIMEOUT_SECONDS) -> Delivery:
+    """POST one signed message, timestamped now; never raises, never takes much over ``deadline``.
+
+    Errors are kept short and without the URL, whose query may hold a credential.
+    """
+    outcome = []
     started = time.monotonic()
-    try:
-        with requests.post(
-            url, data=body, headers=headers, timeout=timeout, allow_redirects=False, stream=True
-        ) as response:
-            answer = response.raw.read(MAX_ANSWER_BYTES, decode_content=True)
-            status = response.status_code
-    except requests.RequestException as error:
-        return Delivery(None, time.monotonic() - started, f"{type(error).__name__}: {error}"[:500])
-    error = ""
-    if not 200 <= status < 300:
-        error = answer.decode("utf-8", "replace")[:500] or f"HTTP {status}"
-        if 300 <= status < 400:
-            error = "redirects are not followed; give the final URL"
+    attempt = threading.Thread(target=lambda: outcome.append(_post(url, secret, message_id, body, deadline)),
+                               daemon=True)  # fmt: skip
+    attempt.start()
+    attempt.join(deadline + 1)  # a receiver that trickles keeps only this daemon thread, not the caller
+    if not outcome:
+        return Delivery(None, time.monotonic() - started, f"no complete answer within {deadline} s")
+    status, error = outcome[0]
     return Delivery(status, time.monotonic() - started, error)
+
+
+def _post(url, secret, message_id, body, timeout):
+    """``(status or None, error)`` of one POST."""
+    try:
+        timestamp = int(time.time())
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": USER_AGENT,
+            "Accept-Encoding": "identity",  # a compressed answer could inflate a thousandfold
+            "webhook-id": message_id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": sign(secret, message_id, timestamp, body),
+        }
+        with requests.Session() as session:
+            session.trust_env = False  # no proxy settings or .netrc credentials of the server's
+            with session.post(
+                url, data=body, headers=headers, timeout=timeout, allow_redirects=False, stream=True
+            ) as response:
+                answer = response.raw.read(MAX_ANSWER_BYTES, decode_content=False)
+                status = response.status_code
+    except Exception as error:  # whatever the network, the receiver or the URL does
+        return None, type(error).__name__
+    if 200 <= status < 300:
+        return status, ""
+    if 300 <= status < 400:
+        return status, "redirects are not followed; give the final URL"
+    return status, answer.decode("utf-8", "replace")[:500] or f"HTTP {status}"

@@ -280,6 +280,8 @@ class CalendarFeed(models.Model):
         self.sync_floor = max(self.sync_floor, forgotten)
         if stamp:
             self.change_stamp = stamp
+            # Also for changes no journal row announced (a new day, the hourly full build).
+            self.env["calendar.feed.webhook"]._wake_up()
 
     def _json_head(self, settings, start, end, updated_at=None, **extra):
         """The fields every JSON answer starts with, for the period ``[start, end)``."""

@@ -88,7 +88,12 @@ class CalendarFeedQuery(models.AbstractModel):
             read = route.parameters if route.reads_token else route.parameters - {"token"}
             params = {name: args.getlist(name) for name in read & set(args)}
             scope = key._get_scope() if key else None
-            answer = getattr(self, f"_answer_{route_name}")(feed, params, scope)
+            # Departures are read among all the key's rooms, unpublished or archived ones too.
+            seen_scope = (
+                tuple(key.sudo().with_context(active_test=False).room_ids.mapped("code")) if key else None
+            )
+            query = self.with_context(external_calendar_seen_scope=seen_scope or None)
+            answer = getattr(query, f"_answer_{route_name}")(feed, params, scope)
             if answer is None:  # e.g. a display of a room the token does not open
                 return None
             answer = answer.encoded(choose_encoding(accept_encoding))
@@ -149,7 +154,10 @@ class CalendarFeedQuery(models.AbstractModel):
         filters = [(name, values) for name, values in params.items() if name in FILTER_PARAMETERS]
         signature = filter_signature(filters if scope is None else [*filters, ("scope", list(scope))])
         paging = parse_paging(params, signature, default_limit=0, max_limit=PAGE_LIMIT_MAX)
-        body = self._events_document(feed, settings, query, paging, signature, scope=scope)
+        seen_scope = self.env.context.get("external_calendar_seen_scope")
+        body = self._events_document(
+            feed, settings, query, paging, signature, scope=scope, seen_scope=seen_scope
+        )
         return data_answer(JSON_CONTENT_TYPE, body, feed.last_modified)
 
     @api.model
@@ -286,8 +294,10 @@ class CalendarFeedQuery(models.AbstractModel):
         return domain
 
     @api.model
-    def _events_document(self, feed, settings, query, paging, signature, *, scope=None):
-        """A filtered, paged or incremental JSON document, as bytes.
+    def _events_document(self, feed, settings, query, paging, signature, *, scope=None, seen_scope=None):
+        """A filtered, paged or incremental JSON document, as bytes (``seen_scope``: the room codes
+        whose bookings' departures a delta reports, a key's or webhook's rooms even unpublished;
+        ``scope`` by default).
 
         Without ``since``: the live bookings matching ``query``. With it:
         the bookings changed since that sync token that match (``events``)
@@ -311,7 +321,7 @@ class CalendarFeedQuery(models.AbstractModel):
         else:  # changes of bookings that were ever in the rooms asked for: they saw them
             domain += [
                 ("change_stamp", ">", paging.since),
-                *self._rooms_domain(query, scope, "seen_room_codes"),
+                *self._rooms_domain(query, scope if seen_scope is None else seen_scope, "seen_room_codes"),
             ]
         page = Entry.search(
             domain, order="start_at, event_id", limit=paging.limit + 1 if paging.limit else None

@@ -1,3 +1,4 @@
+import hashlib
 import json
 import logging
 from datetime import UTC, datetime, timedelta
@@ -9,14 +10,20 @@ from ..booking_feed.sync import Paging, encode_sync_token, filter_signature
 from ..booking_feed.webhooks import (
     MAX_CHANGES,
     RETRY_DELAYS,
+    TIMEOUT_SECONDS,
     check_url,
     deliver,
     generate_secret,
     message_body,
+    secret_key,
 )
 
 _logger = logging.getLogger(__name__)
 CRON_XMLID = "external_calendar_api.ir_cron_external_calendar_webhooks"
+#: When a build was under way elsewhere, deliver its changes this much later.
+RETRY_STALE = timedelta(minutes=1)
+#: A cron run stops sending with less time than this left (a POST may take the timeout twice).
+CRON_TIME_LEFT_MIN = 3 * TIMEOUT_SECONDS
 
 
 class CalendarFeedWebhook(models.Model):
@@ -58,6 +65,14 @@ class CalendarFeedWebhook(models.Model):
     last_error = fields.Char(readonly=True, copy=False)
     delivery_ids = fields.One2many("calendar.feed.webhook.delivery", "webhook_id", string="Deliveries")
 
+    @api.constrains("secret")
+    def _check_secret(self):
+        for webhook in self:
+            try:
+                secret_key(webhook.secret or "")
+            except ValueError as error:
+                raise ValidationError(self.env._("The secret: %(reason)s.", reason=str(error))) from None
+
     @api.constrains("url")
     def _check_url(self):
         for webhook in self:
@@ -76,19 +91,28 @@ class CalendarFeedWebhook(models.Model):
         for webhook in self:
             webhook.secret = generate_secret()
 
+    def write(self, vals):
+        if vals.get("active"):  # brought back (after a 410, say): a fresh start of its retries
+            vals = {**vals, "attempt": 0, "next_attempt_at": False, "failing": False, "last_error": False}
+        return super().write(vals)
+
     def action_send_test(self):
-        """Send a ``ping`` now and say how the receiver answered."""
+        """Send a ``ping`` now and say how the receiver answered (its status, not its text)."""
         self.ensure_one()
         now = datetime.now(UTC)
         body = message_body("ping", {"webhook": self.name}, now)
-        result = self._attempt(f"msg_ping_{self.id}_{int(now.timestamp())}", body, now)
+        result = self._attempt(f"msg_ping_{self.id}_{int(now.timestamp())}", body)
         if result.succeeded:
             message, kind = (
                 self.env._("The receiver answered %(status)s.", status=result.status_code),
                 "success",
             )
         else:
-            message, kind = self.env._("The test failed: %(error)s", error=result.error), "danger"
+            answer = f"HTTP {result.status_code}" if result.status_code else result.error
+            message, kind = (
+                self.env._("The test failed: %(answer)s (see Deliveries).", answer=answer),
+                "danger",
+            )
         return {"type": "ir.actions.client", "tag": "display_notification",
                 "params": {"message": message, "type": kind, "sticky": False}}  # fmt: skip
 
@@ -96,42 +120,62 @@ class CalendarFeedWebhook(models.Model):
 
     @api.model
     def _wake_up(self):
-        """After this transaction commits, deliver soon (once per transaction, whatever it changed)."""
-        if self.env.cr.precommit.data.get("external_calendar_webhooks") or not self.sudo().search_count([]):
+        """Deliver soon after this transaction commits (once, whatever it changed)."""
+        data = self.env.cr.precommit.data
+        if data.get("external_calendar_webhooks") or not self.sudo().search_count([]):
             return
-        self.env.cr.precommit.data["external_calendar_webhooks"] = True
+        data["external_calendar_webhooks"] = True
+        # At commit, for what survived: a trigger rolled back with a savepoint is not lost.
+        self.env.cr.precommit.add(self._trigger_delivery)
+
+    @api.model
+    def _trigger_delivery(self, at=None):
         if cron := self.env.ref(CRON_XMLID, raise_if_not_found=False):
-            cron.sudo()._trigger()
+            cron.sudo()._trigger(at)
 
     @api.model
     def _cron_deliver(self):
         """Deliver to every active webhook whose rooms changed and whose retry is due.
 
         Nothing leaves while the API endpoint is off; what changed meanwhile
-        goes out with the first change after it is on again.
+        goes out with the first change after it is on again. Run by the cron,
+        the rebuild is committed before anything is sent (the feed row is not
+        held locked during HTTP), each webhook's attempt is committed before
+        its POST (a run killed meanwhile leaves it waiting for its backoff,
+        not first in line again) and the run stops when its time is nearly
+        up, to be continued at once.
         """
         Feed = self.env["calendar.feed"]
         if not Feed._get_settings().enabled:
             return
         feed = Feed._get_up_to_date()
-        now = datetime.now(UTC)
-        stamp = feed.change_stamp
-        # Behind the feed, and not given up on (a failing webhook waits for the next change).
-        behind = ["&", ("sync_stamp", "<", stamp), "|", ("failing", "=", False), ("failed_stamp", "<", stamp)]
-        for webhook in self.search(behind):
-            if webhook.next_attempt_at and webhook.next_attempt_at > now.replace(tzinfo=None):
-                continue
-            webhook._deliver_changes(feed, now)
-            if self.env.context.get("ir_cron_progress_id"):  # run by the cron: keep each outcome as it comes
-                self.env["ir.cron"]._commit_progress(1)
-        cron = self.env.ref(CRON_XMLID)
         if feed._is_stale():  # another worker's build was under way: its changes go out next time
-            cron._trigger(now.replace(tzinfo=None) + timedelta(minutes=1))
-        due = self.search([("next_attempt_at", "!=", False)], order="next_attempt_at", limit=1)
-        if due:
-            cron._trigger(due.next_attempt_at)
+            self._trigger_delivery(fields.Datetime.now() + RETRY_STALE)
+        stamp = feed.change_stamp
+        self._commit_in_cron()
+        # Behind the feed, due, and not given up on (a failing webhook waits for the next change).
+        behind = ["&", ("sync_stamp", "<", stamp), "|", ("failing", "=", False), ("failed_stamp", "<", stamp)]
+        due = ["|", ("next_attempt_at", "=", False), ("next_attempt_at", "<=", fields.Datetime.now())]
+        for webhook in self.search([*behind, *due], order="next_attempt_at asc nulls first, id"):
+            try:
+                with self.env.cr.savepoint():
+                    webhook._deliver_changes(feed)
+            except Exception:  # one broken webhook must not stop the others
+                _logger.exception("External calendar webhook %s: delivery failed", webhook.id)
+            if self._commit_in_cron() < CRON_TIME_LEFT_MIN:
+                self._trigger_delivery()
+                return
+        if waiting := self.search(behind, order="next_attempt_at", limit=1).next_attempt_at:
+            self._trigger_delivery(max(waiting, fields.Datetime.now()))
 
-    def _deliver_changes(self, feed, now):
+    @api.model
+    def _commit_in_cron(self):
+        """Commit when run by the cron (seconds it has left); elsewhere (Send test, tests) nothing."""
+        if not self.env.context.get("ir_cron_progress_id"):
+            return float("inf")
+        return self.env["ir.cron"]._commit_progress(0)
+
+    def _deliver_changes(self, feed):
         """Send this webhook what changed in its rooms since its last delivered message."""
         self.ensure_one()
         until = feed.change_stamp
@@ -139,17 +183,26 @@ class CalendarFeedWebhook(models.Model):
         if data is None:  # nothing of its rooms changed
             self.write({"sync_stamp": until, "attempt": 0, "next_attempt_at": False, "failing": False})
             return
+        # Claimed before the POST: if the run dies during it, the webhook waits for its backoff.
+        retry_in = RETRY_DELAYS[min(self.attempt, len(RETRY_DELAYS) - 1)]
+        claimed_until = fields.Datetime.now() + retry_in + timedelta(seconds=TIMEOUT_SECONDS * 2)
+        self.write({"next_attempt_at": claimed_until})
+        self._commit_in_cron()
+        # The id follows the content: a retry of the same delta has the same id, a merged one another.
+        digest = hashlib.sha256(
+            json.dumps([self.id, self.sync_stamp, data], sort_keys=True).encode()
+        ).hexdigest()
         result = self._attempt(
-            f"msg_{self.id}_{self.sync_stamp}_{until}", message_body("calendar.changed", data, now), now
+            f"msg_{digest[:32]}", message_body("calendar.changed", data, datetime.now(UTC))
         )
         if result.succeeded:
             self.write({"sync_stamp": until, "attempt": 0, "next_attempt_at": False, "failing": False,
                         "last_error": False})  # fmt: skip
         elif result.gone:
-            _logger.info("External calendar webhook %s answered 410 Gone: deactivated", self.id)
+            _logger.warning("External calendar webhook %s answered 410 Gone: deactivated", self.id)
             self.write({"active": False, "next_attempt_at": False, "last_error": result.error})
         elif self.attempt < len(RETRY_DELAYS):
-            next_at = (now + RETRY_DELAYS[self.attempt]).replace(tzinfo=None, microsecond=0)
+            next_at = fields.Datetime.now() + RETRY_DELAYS[self.attempt]
             self.write({"attempt": self.attempt + 1, "next_attempt_at": next_at, "last_error": result.error})
         else:
             _logger.warning(
@@ -159,39 +212,37 @@ class CalendarFeedWebhook(models.Model):
                         "last_error": result.error})  # fmt: skip
 
     def _get_delta(self, feed, until):
-        """The ``since`` answer of the JSON feed for this webhook's rooms, as a dict; None if empty.
+        """The JSON feed's ``since`` answer for this webhook's rooms, as a dict; None if empty.
 
-        Its ``syncToken`` works with the JSON feed and ``room=`` for these
-        rooms. Over MAX_CHANGES changed bookings, only ``truncated`` and the
-        token to resume from (null when too old: sync from scratch).
+        Its ``syncToken`` works with the JSON feed (main link) and ``room=``
+        for these rooms. Over MAX_CHANGES changed bookings, only ``truncated``
+        and the token to resume from (null when too old: sync from scratch).
         """
         Query = self.env["calendar.feed.query"]
         settings = feed._get_settings()
-        scope = self._get_scope()
+        rooms = self.sudo().with_context(active_test=False).room_ids
+        scope = rooms._get_feed_scope()
         signature = filter_signature([("room", list(scope))] if scope is not None else [])
         if self.sync_stamp < feed.sync_floor:
             return {"truncated": True, "syncToken": None}
         query = Query._parse_query({}, settings, scope, statuses=("confirmed", "tentative"))
         paging = Paging(limit=MAX_CHANGES, since=self.sync_stamp)
-        document = json.loads(Query._events_document(feed, settings, query, paging, signature, scope=scope))
+        # Departures are read among all its rooms, archived or unpublished ones too.
+        seen = tuple(rooms.mapped("code")) if rooms else None
+        document = Query._events_document(
+            feed, settings, query, paging, signature, scope=scope, seen_scope=seen
+        )
+        document = json.loads(document)
         if document["nextCursor"]:
             return {"truncated": True, "syncToken": encode_sync_token(self.sync_stamp, signature)}
         if not (document["events"] or document["deleted"]):
             return None
-        return {
-            "events": document["events"],
-            "deleted": document["deleted"],
-            "syncToken": document["syncToken"],
-        }
+        return document
 
-    def _get_scope(self):
-        """The codes of the published rooms of this webhook, or None for every published room."""
-        return self.sudo().with_context(active_test=False).room_ids._get_feed_scope()
-
-    def _attempt(self, message_id, body, now):
+    def _attempt(self, message_id, body):
         """One POST, logged as a delivery; returns its booking_feed.webhooks.Delivery."""
         self.ensure_one()
-        result = deliver(self.url, self.secret, message_id, body, now=now)
+        result = deliver(self.url, self.secret, message_id, body)
         self.env["calendar.feed.webhook.delivery"].sudo().create({
             "webhook_id": self.id, "message_id": message_id, "attempt": self.attempt + 1,
             "status_code": result.status_code or 0, "duration": result.duration, "error": result.error,

@@ -77,14 +77,16 @@ class CalendarRoom(models.Model):
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_last_room_of_a_key(self):
-        """A feed key without rooms sees every room: deleting its last room must not widen it."""
-        Key = self.env["calendar.feed.key"].sudo().with_context(active_test=False)
-        for key in Key.search([("room_ids", "in", self.ids)]):
-            if not key.with_context(active_test=False).room_ids - self:
-                raise UserError(self.env._(
-                    "The feed key %(key)s is limited to these rooms: archive the rooms instead of "
-                    "deleting them, or revoke the key first.", key=key.name,
-                ))  # fmt: skip
+        """A feed key or webhook without rooms sees every room: deleting its last room must not
+        widen it (archived ones count: they can be brought back)."""
+        for model in ("calendar.feed.key", "calendar.feed.webhook"):
+            Limited = self.env[model].sudo().with_context(active_test=False)
+            for limited in Limited.search([("room_ids", "in", self.ids)]):
+                if not limited.with_context(active_test=False).room_ids - self:
+                    raise UserError(self.env._(
+                        "%(what)s %(name)s is limited to these rooms: archive the rooms instead of "
+                        "deleting them, or delete it first.", what=Limited._description, name=limited.name,
+                    ))  # fmt: skip
 
     def action_open_bookings(self):
         self.ensure_one()

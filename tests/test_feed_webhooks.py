@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from unittest.mock import patch
 
 from odoo import fields
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import TransactionCase, new_test_user, tagged
 
 from ..booking_feed.webhooks import RETRY_DELAYS
@@ -118,7 +118,9 @@ class TestFeedWebhooks(FeedCase, TransactionCase):
         cron = self.env.ref("external_calendar_api.ir_cron_external_calendar_webhooks")
         triggers = self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)])
         self.book(self.sim_room, self.local_time(1, 9), self.local_time(1, 10))
+        self.book(self.sim_room, self.local_time(1, 11), self.local_time(1, 12))
         self.env.flush_all()
+        self.env.cr.precommit.run()  # what the transaction's commit runs
         self.assertEqual(self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]), triggers + 1)
         self.assertEqual(self.server.received, [])
 
@@ -128,12 +130,11 @@ class TestFeedWebhooks(FeedCase, TransactionCase):
         self.server.statuses[:] = [500, 503]
         [(failed_headers, _message)] = self.deliver()
         self.assertEqual((webhook.attempt, webhook.failing), (1, False))
-        self.assertLessEqual(webhook.next_attempt_at, fields.Datetime.now() + RETRY_DELAYS[0])
-        self.assertEqual(self.deliver(), [], "not before its retry is due")
-        self.make_due(webhook)
+        self.assertLessEqual(webhook.next_attempt_at, fields.Datetime.now(), "the first retry is at once")
         [(retry_headers, _message)] = self.deliver()
         self.assertEqual(retry_headers["webhook-id"], failed_headers["webhook-id"])
         self.assertEqual(webhook.attempt, 2)
+        self.assertEqual(self.deliver(), [], "not before its next retry is due")
         self.book(self.sim_room, self.local_time(1, 11), self.local_time(1, 12), name="Second")
         first.unlink()
         self.make_due(webhook)
@@ -185,6 +186,44 @@ class TestFeedWebhooks(FeedCase, TransactionCase):
         )
         self.assertEqual(answer.status, 200)
 
+    def test_a_room_leaving_the_webhooks_rooms_is_reported_and_never_widens_it(self):
+        webhook = self.Webhook.create(
+            {"name": "Debrief panel", "url": self.url, "room_ids": [(6, 0, self.debriefing.ids)]}
+        )
+        booking = self.book(self.debriefing, self.local_time(1, 9), self.local_time(1, 10), name="Debrief")
+        self.deliver()
+        self.debriefing.is_published = False
+        [(_headers, message)] = self.deliver()
+        self.assertEqual([gone["id"] for gone in message["data"]["deleted"]], [booking.id])
+        with self.assertRaises(UserError):
+            self.debriefing.unlink()  # the webhook would then hear of every room
+        webhook.active = False
+        with self.assertRaises(UserError):
+            self.debriefing.unlink()  # archived, it could still come back
+
+    def test_one_broken_webhook_does_not_stop_the_others(self):
+        broken = self.Webhook.create({"name": "A broken one", "url": self.url})
+        healthy = self.Webhook.create({"name": "B healthy", "url": self.url})
+        self.env.cr.execute(
+            "UPDATE calendar_feed_webhook SET url = 'http://a..b/' WHERE id = %s", [broken.id]
+        )
+        self.env.invalidate_all()
+        self.book(self.sim_room, self.local_time(1, 9), self.local_time(1, 10))
+        self.assertEqual(len(self.deliver()), 1)
+        self.assertEqual(healthy.attempt, 0)
+        self.assertEqual((broken.attempt, broken.delivery_ids.status_code), (1, 0))
+
+    def test_a_webhook_brought_back_starts_its_retries_afresh(self):
+        webhook = self.Webhook.create({"name": "Panels", "url": self.url})
+        self.book(self.sim_room, self.local_time(1, 9), self.local_time(1, 10))
+        self.server.statuses[:] = [500, 410]
+        self.deliver()
+        self.deliver()
+        self.assertEqual((webhook.active, webhook.attempt), (False, 1))
+        webhook.active = True
+        self.assertEqual((webhook.attempt, webhook.failing, webhook.next_attempt_at), (0, False, False))
+        self.assertEqual(len(self.deliver()), 1, "what it missed, from where it stopped")
+
     def test_over_500_changes_the_receiver_is_told_to_pull(self):
         self.Webhook.create({"name": "Panels", "url": self.url})
         for hour in (9, 10, 11):
@@ -216,7 +255,10 @@ class TestFeedWebhooks(FeedCase, TransactionCase):
         self.assertTrue(verify(webhook.secret, headers, body))
         self.assertEqual(action["params"]["type"], "success")
         self.server.statuses[:] = [404]
-        self.assertEqual(webhook.action_send_test()["params"]["type"], "danger")
+        failed = webhook.action_send_test()["params"]
+        self.assertEqual(failed["type"], "danger")
+        self.assertIn("HTTP 404", failed["message"])
+        self.assertNotIn("receiver says no", failed["message"], "the receiver's text stays in the log")
 
     def test_secret_is_standard_rotatable_and_never_logged(self):
         webhook = self.Webhook.create({"name": "Panels", "url": self.url})

@@ -39,7 +39,9 @@
     async function fetchJson(url) {
         const known = answers.get(url);
         const headers = { Authorization: `Bearer ${config.token}`, ...(known ? { "If-None-Match": known.etag } : {}) };
-        const response = await fetch(url, { credentials: "omit", cache: "no-store", headers });
+        // A request that hangs (a half-open connection) counts as failed, so the next poll happens.
+        const signal = AbortSignal.timeout(Math.min(config.refresh, 20) * 1000);
+        const response = await fetch(url, { credentials: "omit", cache: "no-store", headers, signal });
         const served = Date.parse(response.headers.get("Date")) + 500; // the header is to the second
         if (!Number.isNaN(served)) clockOffset = Math.abs(served - Date.now()) > 2000 ? served - Date.now() : 0;
         if (response.status === 304 && known) return known.body;
@@ -73,8 +75,9 @@
             failing = false;
         } catch {
             failing = true;
+        } finally {
+            polling = false;
         }
-        polling = false;
         render();
     }
 
@@ -150,7 +153,7 @@
         } else if (today) {
             content.replaceChildren(); // a new day: yesterday's bookings say nothing about it
         }
-        staleNotice.hidden = !failing && (current || !today);
+        staleNotice.hidden = !failing; // a new day without a failure: its poll is on its way
         const since = lastSuccess && (current ? hhmm(lastSuccess) : `${dateFormat.format(lastSuccess)} ${hhmm(lastSuccess)}`);
         staleNotice.textContent = since ? format(labels.stale, { time: since }) : labels.noData;
     }

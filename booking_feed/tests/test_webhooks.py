@@ -14,6 +14,7 @@ from booking_feed.webhooks import (
     deliver,
     generate_secret,
     message_body,
+    secret_key,
     sign,
 )
 
@@ -41,6 +42,7 @@ def test_secrets_are_whsec_and_at_least_24_random_bytes():
         ("https:///path", "the URL has no host"),
         ("https://user:pw@example.com/", "credentials do not belong in the URL"),
         ("https://example.com:99999999/", "not a URL"),
+        ("http://a..b/", "not a URL"),
         ("", "only http and https URLs receive webhooks"),
     ],
 )
@@ -65,6 +67,15 @@ class Receiver(BaseHTTPRequestHandler):
     def do_POST(self):
         self.server.requests.append(self.rfile.read(int(self.headers["Content-Length"])))
         behaviour = self.server.behaviour
+        if behaviour == "trickle":  # one byte of the status line at a time: each read is quick
+            try:
+                for byte in b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n":
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    time.sleep(0.2)
+            except OSError:
+                pass
+            return
         if behaviour == "slow":
             time.sleep(2)
         if behaviour == "redirect":
@@ -117,8 +128,36 @@ def test_an_endless_answer_is_read_only_so_far(receiver):
 
 def test_a_slow_receiver_times_out_without_raising(receiver):
     receiver.behaviour = "slow"
-    result = deliver(url(receiver), generate_secret(), "msg_1", b"{}", timeout=0.5)
-    assert result.status_code is None and result.error.startswith("ReadTimeout")
+    result = deliver(url(receiver), generate_secret(), "msg_1", b"{}", deadline=0.5)
+    assert result.status_code is None and result.error == "ReadTimeout"
+
+
+def test_a_trickling_receiver_is_cut_off_at_the_deadline(receiver):
+    receiver.behaviour = "trickle"
+    started = time.monotonic()
+    result = deliver(url(receiver), generate_secret(), "msg_1", b"{}", deadline=1)
+    assert time.monotonic() - started < 3, "requests' per-read timeout alone would wait about 8 s"
+    assert result.status_code is None and "no complete answer" in result.error
+
+
+def test_what_cannot_be_sent_is_a_failed_delivery_never_an_exception():
+    for bad_url, secret in (
+        ("http://a..b/", generate_secret()),
+        ("http://127.0.0.1:9/", "whsec_not base64!"),
+    ):
+        result = deliver(bad_url, secret, "msg_1", b"{}", deadline=2)
+        assert result.status_code is None and result.error, (bad_url, secret)
+
+
+def test_secrets_must_decode_to_24_bytes_or_more():
+    assert len(secret_key(generate_secret())) == 32
+    for bad in (
+        "whsec_" + base64.b64encode(b"short").decode(),
+        "whsec_!!!",
+        base64.b64encode(b"x" * 32).decode(),
+    ):
+        with pytest.raises(ValueError):
+            secret_key(bad)
 
 
 def test_redirects_are_not_followed(receiver):
@@ -130,5 +169,7 @@ def test_redirects_are_not_followed(receiver):
 
 
 def test_a_refused_connection_is_a_failed_delivery():
-    result = deliver("http://127.0.0.1:9/hook", generate_secret(), "msg_1", b"{}", timeout=2)
-    assert result.status_code is None and result.error.startswith("ConnectionError")
+    result = deliver("http://127.0.0.1:9/hook?code=secret", generate_secret(), "msg_1", b"{}", deadline=2)
+    assert (result.status_code, result.error) == (None, "ConnectionError"), (
+        "no URL (nor its query) in the error"
+    )
