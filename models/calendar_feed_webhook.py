@@ -149,19 +149,30 @@ class CalendarFeedWebhook(models.Model):
         if not Feed._get_settings().enabled:
             return
         feed = Feed._get_up_to_date()
-        if feed._is_stale():  # another worker's build was under way: its changes go out next time
-            self._trigger_delivery(fields.Datetime.now() + RETRY_STALE)
+        if feed._is_stale():  # another worker's build was under way (or builds fail): later
+            self._trigger_delivery(
+                fields.Datetime.now() + (RETRY_STALE * 10 if feed.last_error else RETRY_STALE)
+            )
         stamp = feed.change_stamp
         self._commit_in_cron()
         # Behind the feed, due, and not given up on (a failing webhook waits for the next change).
         behind = ["&", ("sync_stamp", "<", stamp), "|", ("failing", "=", False), ("failed_stamp", "<", stamp)]
         due = ["|", ("next_attempt_at", "=", False), ("next_attempt_at", "<=", fields.Datetime.now())]
         for webhook in self.search([*behind, *due], order="next_attempt_at asc nulls first, id"):
+            # One broken webhook must not stop the others; no commit inside a savepoint.
             try:
                 with self.env.cr.savepoint():
-                    webhook._deliver_changes(feed)
-            except Exception:  # one broken webhook must not stop the others
+                    delta = webhook._claim(feed)
+            except Exception:
                 _logger.exception("External calendar webhook %s: delivery failed", webhook.id)
+                continue
+            self._commit_in_cron()  # claimed: if the run dies during the POST, it waits for its backoff
+            if delta:
+                try:
+                    with self.env.cr.savepoint():
+                        webhook._deliver(*delta)
+                except Exception:
+                    _logger.exception("External calendar webhook %s: delivery failed", webhook.id)
             if self._commit_in_cron() < CRON_TIME_LEFT_MIN:
                 self._trigger_delivery()
                 return
@@ -175,19 +186,27 @@ class CalendarFeedWebhook(models.Model):
             return float("inf")
         return self.env["ir.cron"]._commit_progress(0)
 
-    def _deliver_changes(self, feed):
-        """Send this webhook what changed in its rooms since its last delivered message."""
+    def _claim(self, feed):
+        """What to send this webhook, ``(until, data)``, claimed for this run; None if nothing.
+
+        The claim (a next attempt after the backoff) is what stays if the run
+        dies during the POST.
+        """
         self.ensure_one()
         until = feed.change_stamp
         data = self._get_delta(feed, until)
         if data is None:  # nothing of its rooms changed
             self.write({"sync_stamp": until, "attempt": 0, "next_attempt_at": False, "failing": False})
-            return
-        # Claimed before the POST: if the run dies during it, the webhook waits for its backoff.
+            return None
         retry_in = RETRY_DELAYS[min(self.attempt, len(RETRY_DELAYS) - 1)]
-        claimed_until = fields.Datetime.now() + retry_in + timedelta(seconds=TIMEOUT_SECONDS * 2)
-        self.write({"next_attempt_at": claimed_until})
-        self._commit_in_cron()
+        self.write(
+            {"next_attempt_at": fields.Datetime.now() + retry_in + timedelta(seconds=TIMEOUT_SECONDS * 2)}
+        )
+        return until, data
+
+    def _deliver(self, until, data):
+        """POST ``data`` (changes up to the stamp ``until``) and record how it went."""
+        self.ensure_one()
         # The id follows the content: a retry of the same delta has the same id, a merged one another.
         digest = hashlib.sha256(
             json.dumps([self.id, self.sync_stamp, data], sort_keys=True).encode()
