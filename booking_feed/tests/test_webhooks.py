@@ -1,5 +1,6 @@
 import base64
 import json
+import random
 import threading
 import time
 from datetime import UTC, datetime
@@ -173,3 +174,60 @@ def test_a_refused_connection_is_a_failed_delivery():
     assert (result.status_code, result.error) == (None, "ConnectionError"), (
         "no URL (nor its query) in the error"
     )
+
+
+FUZZ_SEED = 20261126
+
+
+class HostileReceiver(BaseHTTPRequestHandler):
+    """Answers with whatever ``server.answers`` (raw bytes, or None to hang up) holds next."""
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers["Content-Length"]))
+        answer = self.server.answers.pop(0)
+        if answer is not None:
+            self.wfile.write(answer)
+        self.close_connection = True
+
+    def log_message(self, *args):
+        pass
+
+
+def hostile_answers(rng):
+    """Raw answers a broken or malicious receiver could send, from a seeded generator."""
+    status = rng.choice([100, 199, 200, 201, 204, 299, 301, 302, 307, 400, 404, 410, 418, 500, 503, 599, 999])
+    body = rng.choice([b"", b"ok", rng.randbytes(rng.randint(1, 5000)), b"\xff\xfe" * 3000, b"x" * 100_000])
+    kinds = [
+        b"HTTP/1.1 %d Whatever\r\nContent-Length: %d\r\n\r\n%s" % (status, len(body), body),
+        b"HTTP/1.1 %d X\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n%s" % (status, body[:100]),
+        b"HTTP/1.1 %d X\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n%s"
+        % (status, len(body), body),
+        b"HTTP/1.1 %d X\r\nLocation: http://169.254.169.254/\r\n\r\n" % status,
+        rng.randbytes(rng.randint(0, 300)),
+        b"HTTP/1.1 200",
+        None,
+    ]
+    return status, rng.choice(kinds)
+
+
+def test_hostile_answers_never_raise_never_hang_and_succeed_only_on_2xx():
+    rng = random.Random(FUZZ_SEED)  # noqa: S311 (seeded on purpose: a failure replays)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), HostileReceiver)
+    server.answers = []
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        for _ in range(60):
+            status, answer = hostile_answers(rng)
+            server.answers.append(answer)
+            started = time.monotonic()
+            result = deliver(url(server), generate_secret(), "msg_fuzz", b"{}", deadline=2)
+            where = (status, answer[:60] if answer else answer)
+            assert time.monotonic() - started < 4, where
+            assert len(result.error) <= 500, where
+            assert result.succeeded == (result.status_code is not None and 200 <= result.status_code < 300), (
+                where
+            )
+            if result.succeeded:
+                assert answer is not None and answer.startswith(b"HTTP/1.1 2"), where
+    finally:
+        server.shutdown()
