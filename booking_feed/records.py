@@ -150,7 +150,8 @@ class FeedEvent:
     def bounds_text(self, zone: tzinfo) -> tuple[str, str]:
         """:meth:`bounds` as ``utc_text``."""
         if self.all_day:
-            return utc_text(as_moment(self.start, zone)), utc_text(as_moment(self.end, zone))
+            start, end = self.bounds(zone)
+            return utc_text(start), utc_text(end)
         return self.iso_times[0], self.iso_times[1]
 
     @property

@@ -89,10 +89,8 @@ class CalendarFeedQuery(models.AbstractModel):
             params = {name: args.getlist(name) for name in read & set(args)}
             scope = key._get_scope() if key else None
             # Departures are read among all the key's rooms, unpublished or archived ones too.
-            seen_scope = (
-                tuple(key.sudo().with_context(active_test=False).room_ids.mapped("code")) if key else None
-            )
-            query = self.with_context(external_calendar_seen_scope=seen_scope or None)
+            seen_scope = key.sudo().with_context(active_test=False).room_ids._get_feed_seen_scope()
+            query = self.with_context(external_calendar_seen_scope=seen_scope)
             answer = getattr(query, f"_answer_{route_name}")(feed, params, scope)
             if answer is None:  # e.g. a display of a room the token does not open
                 return None

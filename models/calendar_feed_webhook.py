@@ -247,9 +247,8 @@ class CalendarFeedWebhook(models.Model):
         query = Query._parse_query({}, settings, scope, statuses=("confirmed", "tentative"))
         paging = Paging(limit=MAX_CHANGES, since=self.sync_stamp)
         # Departures are read among all its rooms, archived or unpublished ones too.
-        seen = tuple(rooms.mapped("code")) if rooms else None
         document = Query._events_document(
-            feed, settings, query, paging, signature, scope=scope, seen_scope=seen
+            feed, settings, query, paging, signature, scope=scope, seen_scope=rooms._get_feed_seen_scope()
         )
         document = json.loads(document)
         if document["nextCursor"]:

@@ -102,6 +102,11 @@ class CalendarRoom(models.Model):
             return None
         return tuple(self.filtered(lambda room: room.active and room.is_published).sorted().mapped("code"))
 
+    def _get_feed_seen_scope(self):
+        """The codes of all these rooms, archived or unpublished too, among which a delta reads the
+        departures of bookings (None for no rooms: every room)."""
+        return tuple(self.mapped("code")) if self else None
+
     def _to_feed_room(self):
         self.ensure_one()
         return FeedRoom(id=self.id, code=self.code, name=self.name, location=self.location or "")
