@@ -12,9 +12,10 @@ zone is still given as ``X-WR-TIMEZONE`` so clients display it sensibly.
 """
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from functools import lru_cache
 
+from icalendar import Calendar, Timezone
 from icalendar.parser import Contentline, Parameters
 from icalendar.prop import vCalAddress, vDuration, vText
 
@@ -116,10 +117,7 @@ def calendar_envelope(
     """
     interval = vDuration(refresh_interval).to_ical().decode()
     head = [
-        "BEGIN:VCALENDAR" + CRLF,
-        _line("VERSION", "2.0"),
-        _text("PRODID", prodid),
-        _line("CALSCALE", "GREGORIAN"),
+        *_calendar_head(prodid),
         _line("METHOD", "PUBLISH"),
         _text("NAME", name),
         _text("X-WR-CALNAME", name),
@@ -132,6 +130,37 @@ def calendar_envelope(
         _line("X-PUBLISHED-TTL", interval),
     ]
     return "".join(head).encode(), ("END:VCALENDAR" + CRLF).encode()
+
+
+def _calendar_head(prodid):
+    return [
+        "BEGIN:VCALENDAR" + CRLF,
+        _line("VERSION", "2.0"),
+        _text("PRODID", prodid),
+        _line("CALSCALE", "GREGORIAN"),
+    ]
+
+
+def object_envelope(prodid=DEFAULT_PRODID) -> tuple[bytes, bytes]:
+    """The bytes around one VEVENT published as a CalDAV calendar object.
+
+    Unlike a feed, an object names no METHOD (RFC 4791, 4.1) nor calendar
+    properties: those are the collection's.
+    """
+    return "".join(_calendar_head(prodid)).encode(), ("END:VCALENDAR" + CRLF).encode()
+
+
+@lru_cache(maxsize=8)
+def timezone_calendar(timezone: str, prodid=DEFAULT_PRODID) -> bytes:
+    """A VCALENDAR holding the VTIMEZONE of ``timezone`` (CalDAV's ``calendar-timezone``).
+
+    Its transitions span fixed years, so the text does not depend on today's date.
+    """
+    calendar = Calendar({"VERSION": "2.0", "PRODID": prodid})
+    calendar.add_component(
+        Timezone.from_tzid(timezone, first_date=date(2020, 1, 1), last_date=date(2045, 1, 1))
+    )
+    return calendar.to_ical()
 
 
 def render_calendar(vevent_blocks, **properties) -> bytes:
