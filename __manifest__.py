@@ -1,7 +1,7 @@
 {
     "name": "External Calendar API",
-    "version": "19.0.1.4.0",
-    "summary": "Publish room bookings as secret ICS and JSON feeds for calendar apps and integrations",
+    "version": "19.0.1.5.0",
+    "summary": "Publish room bookings as secret ICS and JSON feeds, webhooks and read-only CalDAV",
     "category": "Productivity/Calendar",
     "author": "External Calendar API contributors",
     "license": "LGPL-3",

@@ -1,1 +1,1 @@
-from . import public_calendar
+from . import caldav, public_calendar

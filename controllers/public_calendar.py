@@ -7,6 +7,23 @@ from odoo.http import request
 from ..booking_feed.api import DISPLAY_PATH, FEED_PATH, LEARNINGSPACE_JSON_PATH, OPENAPI_PATH
 
 
+def make_response(answer):
+    """The HTTP response of ``answer``; a 304 is decided before the body is read."""
+    httprequest = request.httprequest
+    response = request.make_response(
+        b"", headers=[("Content-Type", answer.content_type), *answer.headers], status=answer.status
+    )
+    if answer.etag:
+        response.set_etag(answer.etag)
+        response.last_modified = answer.last_modified
+        if not is_resource_modified(
+            httprequest.environ, etag=answer.etag, last_modified=answer.last_modified
+        ):
+            return response.make_conditional(httprequest)
+    response.set_data(answer.read())
+    return response.make_conditional(httprequest) if answer.etag else response
+
+
 def feed_route(routes, cors=None):
     """A public, stateless GET/HEAD route: calendar servers have no session to keep."""
     options = {"cors": cors} if cors else {}
@@ -57,27 +74,10 @@ class PublicCalendarController(http.Controller):
         )
         if answer is None:
             raise NotFound()
-        response = self._make_response(answer)
+        response = make_response(answer)
         if route_name != "openapi":
             request.env["calendar.feed.usage"]._record(answer.key_id, route_name, response.status_code)
         return response
-
-    @staticmethod
-    def _make_response(answer):
-        """The HTTP response of ``answer``; a 304 is decided before the body is read."""
-        httprequest = request.httprequest
-        response = request.make_response(
-            b"", headers=[("Content-Type", answer.content_type), *answer.headers], status=answer.status
-        )
-        if answer.etag:
-            response.set_etag(answer.etag)
-            response.last_modified = answer.last_modified
-            if not is_resource_modified(
-                httprequest.environ, etag=answer.etag, last_modified=answer.last_modified
-            ):
-                return response.make_conditional(httprequest)
-        response.set_data(answer.read())
-        return response.make_conditional(httprequest) if answer.etag else response
 
     @staticmethod
     def _bearer_token():

@@ -4,6 +4,7 @@ from . import (
     calendar_event,
     calendar_feed,
     calendar_feed_change,
+    calendar_feed_dav,
     calendar_feed_entry,
     calendar_feed_key,
     calendar_feed_query,

@@ -100,6 +100,11 @@ class CalendarFeedKey(models.Model):
         # Archived rooms too: a key limited to an archived room sees nothing, not everything.
         return self.sudo().with_context(active_test=False).room_ids._get_feed_scope()
 
+    def _get_seen_scope(self):
+        """The codes of the rooms among which deltas read departures: all the key's rooms,
+        unpublished or archived ones too (None for the main link, an empty recordset: every room)."""
+        return self.sudo().with_context(active_test=False).room_ids._get_feed_seen_scope()
+
     # -- usage ----------------------------------------------------------------
 
     def _compute_usage(self):

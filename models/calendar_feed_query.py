@@ -88,9 +88,7 @@ class CalendarFeedQuery(models.AbstractModel):
             read = route.parameters if route.reads_token else route.parameters - {"token"}
             params = {name: args.getlist(name) for name in read & set(args)}
             scope = key._get_scope() if key else None
-            # Departures are read among all the key's rooms, unpublished or archived ones too.
-            seen_scope = key.sudo().with_context(active_test=False).room_ids._get_feed_seen_scope()
-            query = self.with_context(external_calendar_seen_scope=seen_scope)
+            query = self.with_context(external_calendar_seen_scope=key._get_seen_scope())
             answer = getattr(query, f"_answer_{route_name}")(feed, params, scope)
             if answer is None:  # e.g. a display of a room the token does not open
                 return None
@@ -292,6 +290,15 @@ class CalendarFeedQuery(models.AbstractModel):
         return domain
 
     @api.model
+    def _changed_since_domain(self, since, query, scope, seen_scope=None):
+        """Entries changed after the stamp ``since`` whose bookings were ever in the rooms asked
+        for (or ``seen_scope``, else ``scope``): they saw them, so they learn of their departures too."""
+        return [
+            ("change_stamp", ">", since),
+            *self._rooms_domain(query, scope if seen_scope is None else seen_scope, "seen_room_codes"),
+        ]
+
+    @api.model
     def _events_document(self, feed, settings, query, paging, signature, *, scope=None, seen_scope=None):
         """A filtered, paged or incremental JSON document, as bytes (``seen_scope``: the room codes
         whose bookings' departures a delta reports, a key's or webhook's rooms even unpublished;
@@ -316,11 +323,8 @@ class CalendarFeedQuery(models.AbstractModel):
         matching = [*self._match_domain(query, start, end, scope), ("removed_at", "=", False)]
         if paging.since is None:
             domain += matching
-        else:  # changes of bookings that were ever in the rooms asked for: they saw them
-            domain += [
-                ("change_stamp", ">", paging.since),
-                *self._rooms_domain(query, scope if seen_scope is None else seen_scope, "seen_room_codes"),
-            ]
+        else:
+            domain += self._changed_since_domain(paging.since, query, scope, seen_scope)
         page = Entry.search(
             domain, order="start_at, event_id", limit=paging.limit + 1 if paging.limit else None
         )

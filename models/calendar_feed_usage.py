@@ -26,7 +26,7 @@ class CalendarFeedUsage(models.Model):
         "calendar.feed.key", readonly=True, ondelete="cascade", help="Empty for the main link."
     )
     used_at = fields.Datetime("Time", required=True, readonly=True, index=True)
-    route = fields.Char(readonly=True, help="Which feed: ics, events, rooms or next.")
+    route = fields.Char(readonly=True, help="Which feed: ics, events, rooms, next, display or caldav.")
     status = fields.Integer(readonly=True, help="HTTP status of the answer.")
 
     _key_used_at_index = models.Index("(key_id, used_at)")
