@@ -132,6 +132,12 @@ class Answer:
         return replace(plain, body=body, etag=f"{self.etag}-{GZIP}", headers=headers)
 
 
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header, else None."""
+    scheme, _, credentials = (authorization or "").strip().partition(" ")
+    return credentials.strip() or None if scheme.lower() == "bearer" else None
+
+
 def body_etag(body: bytes) -> str:
     """The strong ETag of a body: the same bytes always get the same tag."""
     return hashlib.sha256(body).hexdigest()[:32]

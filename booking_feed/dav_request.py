@@ -9,7 +9,6 @@ and a sentence for the caller.
 """
 
 import base64
-import binascii
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,8 +16,9 @@ from urllib.parse import unquote, urlsplit
 
 from lxml import etree
 
-from .api import FeedError
+from .api import FeedError, bearer_token
 from .query import QueryError, shown
+from .records import ROOM_CODE_PATTERN
 from .sync import MAX_NUMBER, decode_sync_token, encode_sync_token
 
 DAV = "DAV:"
@@ -26,9 +26,10 @@ CALDAV = "urn:ietf:params:xml:ns:caldav"
 CALENDARSERVER = "http://calendarserver.org/ns/"
 APPLE_ICAL = "http://apple.com/ns/ical/"
 
-#: Larger than any body a client sends for a read (a multiget of 10k hrefs is ~0.6 MB).
+#: Larger than any body a client sends for a read (a multiget of 1,000 hrefs is ~60 kB).
 MAX_BODY_BYTES = 2 * 1024 * 1024
-MAX_HREFS = 10_000
+#: Clients fetch objects in batches of tens; a thousand bounds the work of one request.
+MAX_HREFS = 1000
 DAV_ROOT = "/w/caldav/"
 PRINCIPAL_PATH = f"{DAV_ROOT}principal/"
 HOME_PATH = f"{DAV_ROOT}calendars/"
@@ -42,8 +43,10 @@ READ_METHODS = ("OPTIONS", "GET", "HEAD", "PROPFIND", "REPORT")
 #: Sync tokens are URIs (RFC 6578); after this prefix, the JSON feed's opaque token.
 SYNC_TOKEN_PREFIX = "urn:x-external-calendar:sync:"  # noqa: S105 (the form of tokens, not one)
 MAX_TOKEN_LENGTH = 512
-#: The collection of every room's bookings; room collections are ``room-<code>``, so never ``all``.
-ALL_ROOMS = "all"
+#: The calendar of every room, at ``calendars/all/`` (rooms are at ``calendars/room-<code>/``); not
+#: a room code (letters, digits, - and _), so a room coded "all" is a room like any other.
+ALL_ROOMS = "*"
+_ALL_SEGMENT = "all"
 _ROOM_PREFIX = "room-"
 _OBJECT_NAME = re.compile(r"([1-9][0-9]{0,9})\.ics")
 _FIXED_PATHS = {(): "root", ("principal",): "principal", ("calendars",): "home"}
@@ -97,7 +100,7 @@ class Target:
 
 
 def collection_path(collection: str) -> str:
-    return f"{HOME_PATH}{collection if collection == ALL_ROOMS else _ROOM_PREFIX + collection}/"
+    return f"{HOME_PATH}{_ALL_SEGMENT if collection == ALL_ROOMS else _ROOM_PREFIX + collection}/"
 
 
 def object_path(collection: str, event_id: int) -> str:
@@ -109,7 +112,10 @@ def parse_path(path: str) -> Target | None:
 
     Whether the room exists and the token opens it is for the caller to say.
     """
-    path = unquote(urlsplit(path).path)
+    try:
+        path = unquote(urlsplit(path).path)
+    except ValueError:  # e.g. "http://[/...", in a multiget's href
+        return None
     if path != DAV_ROOT.rstrip("/") and not path.startswith(DAV_ROOT):
         return None
     parts = tuple(part for part in path[len(DAV_ROOT) :].split("/") if part)
@@ -126,22 +132,20 @@ def parse_path(path: str) -> Target | None:
 
 def _collection(segment: str) -> str | None:
     """The collection a path segment names: ``all`` or ``room-<code>``."""
-    if segment == ALL_ROOMS:
+    if segment == _ALL_SEGMENT:
         return ALL_ROOMS
     code = segment.removeprefix(_ROOM_PREFIX)
-    return code if code and code != segment else None
+    return code if code != segment and ROOM_CODE_PATTERN.fullmatch(code) else None
 
 
 def credentials(authorization: str | None) -> str | None:
     """The secret of an ``Authorization`` header: a Basic password (any user name) or a Bearer token."""
     scheme, _, value = (authorization or "").strip().partition(" ")
-    if scheme.lower() == "bearer":
-        return value.strip() or None
     if scheme.lower() != "basic":
-        return None
+        return bearer_token(authorization)
     try:
         decoded = base64.b64decode(value.strip(), validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError):
+    except ValueError:  # not base64, not ASCII (binascii.Error), not UTF-8 (UnicodeDecodeError)
         return None
     return decoded.partition(":")[2] or None
 

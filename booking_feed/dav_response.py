@@ -9,13 +9,22 @@ is always escaped and namespaces always declared.
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from email.utils import format_datetime
 from http import HTTPStatus
+from urllib.parse import quote
 
 from lxml import etree
 
-from .dav_request import APPLE_ICAL, CALDAV, CALENDARSERVER, DAV, DavError, PropRequest, clark
+from .dav_request import (
+    APPLE_ICAL,
+    CALDAV,
+    CALENDARSERVER,
+    DAV,
+    READ_METHODS,
+    WRITE_PRIVILEGES,
+    DavError,
+    PropRequest,
+    clark,
+)
 
 XML_CONTENT_TYPE = "application/xml; charset=utf-8"
 NAMESPACES = {"d": DAV, "c": CALDAV, "cs": CALENDARSERVER, "ical": APPLE_ICAL}
@@ -36,8 +45,8 @@ def href(path: str) -> Node:
     return Node(clark(DAV, "href"), path)
 
 
-def hrefs(path: str) -> tuple[Node]:
-    """A property whose value is one href (current-user-principal, calendar-home-set)."""
+def href_value(path: str) -> tuple[Node]:
+    """The value of a property that is one href (current-user-principal, calendar-home-set)."""
     return (href(path),)
 
 
@@ -51,22 +60,22 @@ def wrapped(outer: tuple[str, str], inner: tuple[str, str], items: Iterable[Node
     return tuple(Node(clark(*outer), (Node(clark(*inner), (item,)),)) for item in items)
 
 
-def http_date(moment: datetime) -> str:
-    """``getlastmodified``'s form (RFC 1123) of an aware or naive-UTC datetime."""
-    aware = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    return format_datetime(aware, usegmt=True)
-
-
 def status_line(code: int) -> str:
     return f"HTTP/1.1 {code} {HTTPStatus(code).phrase}"
 
 
 @dataclass(frozen=True)
 class Resource:
-    """An href with its properties (name -> text, a Node tuple, or None for "not here")."""
+    """An href with its properties: name -> text or a tuple of Nodes; a property it lacks is left out
+    (see :func:`present`)."""
 
     href: str
     properties: dict
+
+
+def present(properties: dict) -> dict:
+    """``properties`` without those whose value is None: those the resource lacks."""
+    return {name: value for name, value in properties.items() if value is not None}
 
 
 def _append(parent, node: Node):
@@ -78,39 +87,57 @@ def _append(parent, node: Node):
             _append(element, child)
 
 
-def _propstat(parent, code, properties, *, names_only=False):
+def _propstat(parent, code, names):
+    """A propstat of ``code`` whose prop holds empty elements named ``names`` (filled by the caller)."""
     propstat = etree.SubElement(parent, clark(DAV, "propstat"))
     prop = etree.SubElement(propstat, clark(DAV, "prop"))
-    for name, value in properties:
-        if names_only or value is None:
-            etree.SubElement(prop, name)
-        else:
-            _append(prop, Node(name, value))
+    for name in names:
+        etree.SubElement(prop, name)
     etree.SubElement(propstat, clark(DAV, "status")).text = status_line(code)
+    return prop
+
+
+def _response_template(names: tuple[str, ...], request: PropRequest):
+    """The response of a resource with properties ``names`` to ``request``, values left empty, and
+    the names it gives values to (RFC 4918: asked properties it lacks go in a 404 propstat)."""
+    if request.kind == "propname":
+        found, missing = names, ()
+    else:
+        found = tuple(name for name in names if request.wants(name))
+        missing = tuple(name for name in request.names if name not in names)
+    response = etree.Element(clark(DAV, "response"), nsmap=NAMESPACES)
+    etree.SubElement(response, clark(DAV, "href"))
+    if found or not missing:
+        _propstat(response, 200, found)
+    if missing:
+        _propstat(response, 404, missing)
+    return response, found if request.kind != "propname" else ()
 
 
 def multistatus(resources: Iterable[Resource], request: PropRequest, *, gone=(), sync_token=None) -> bytes:
     """A 207 body: the ``request``ed properties of each resource, then ``gone`` hrefs as 404
-    (sync-collection) and the new ``sync_token`` if given."""
+    (sync-collection) and the new ``sync_token`` if given.
+
+    Resources with the same properties share one response template, copied
+    and filled: a calendar's objects all do, and there may be thousands.
+    """
     root = etree.Element(clark(DAV, "multistatus"), nsmap=NAMESPACES)
+    templates = {}
     for resource in resources:
-        response = etree.SubElement(root, clark(DAV, "response"))
-        etree.SubElement(response, clark(DAV, "href")).text = resource.href
-        available = {name: value for name, value in resource.properties.items() if value is not None}
-        if request.kind == "propname":
-            _propstat(response, 200, [(name, None) for name in available], names_only=True)
-            continue
-        if request.kind == "prop":
-            wanted = request.names
-        else:
-            wanted = [name for name in available if request.wants(name)]
-            wanted += [name for name in request.names if name not in wanted]
-        found = [(name, available[name]) for name in wanted if name in available]
-        missing = [(name, None) for name in wanted if name not in available]
-        if found or not missing:
-            _propstat(response, 200, found)
-        if missing:
-            _propstat(response, 404, missing)
+        names = tuple(resource.properties)
+        if names not in templates:
+            templates[names] = _response_template(names, request)
+        template, found = templates[names]
+        response = template.__copy__()  # lxml copies the whole element
+        response[0].text = resource.href
+        for element, name in zip(response[1][0] if found else (), found, strict=True):
+            value = resource.properties[name]
+            if isinstance(value, str):
+                element.text = value
+            else:
+                for node in value:
+                    _append(element, node)
+        root.append(response)
     for path in gone:
         response = etree.SubElement(root, clark(DAV, "response"))
         etree.SubElement(response, clark(DAV, "href")).text = path
@@ -127,3 +154,39 @@ def error_body(error: DavError, extra: tuple[Node, ...] = ()) -> bytes:
         _append(root, Node(error.condition, extra))
     etree.SubElement(root, MESSAGE).text = str(error)
     return etree.tostring(root, xml_declaration=True, encoding="utf-8")
+
+
+def need_privileges(method: str, path: str) -> tuple[Node, ...]:
+    """What ``need-privileges`` holds (RFC 3744, 7.1.1): the resource and the privilege a write needs."""
+    privilege = Node(clark(DAV, "privilege"), empty(DAV, WRITE_PRIVILEGES[method]))
+    # The path as sent, encoded: decoded, it may hold characters XML cannot (NUL).
+    return (Node(clark(DAV, "resource"), (href(quote(path)), privilege)),)
+
+
+# -- what this read-only server says of itself ------------------------------------------------
+
+DAV_HEADERS = (("DAV", "1, 3, calendar-access"), ("Allow", ", ".join(READ_METHODS)))
+#: A fixed ASCII realm: HTTP headers are Latin-1, and the calendar's name is not for strangers.
+CHALLENGE = (("WWW-Authenticate", 'Basic realm="calendar", charset="UTF-8"'),)
+#: Objects are revalidated at each use: their ETag says whether they changed.
+OBJECT_HEADERS = (("Cache-Control", "private, no-cache"),)
+OBJECT_CONTENT_TYPE = "text/calendar; charset=utf-8; component=vevent"
+NEED_PRIVILEGES = clark(DAV, "need-privileges")
+RESOURCETYPE = clark(DAV, "resourcetype")
+GETETAG = clark(DAV, "getetag")
+GETCONTENTTYPE = clark(DAV, "getcontenttype")
+GETCONTENTLENGTH = clark(DAV, "getcontentlength")
+GETLASTMODIFIED = clark(DAV, "getlastmodified")
+CALENDAR_TIMEZONE = clark(CALDAV, "calendar-timezone")
+DISPLAYNAME = clark(DAV, "displayname")
+GETCTAG = clark(CALENDARSERVER, "getctag")
+CURRENT_USER_PRINCIPAL = clark(DAV, "current-user-principal")
+READ_ONLY = tuple(
+    Node(clark(DAV, "privilege"), (node,)) for node in empty(DAV, "read", "read-current-user-privilege-set")
+)
+EVENTS_ONLY = (Node(clark(CALDAV, "comp"), (), {"name": "VEVENT"}),)
+REPORTS = wrapped(
+    (DAV, "supported-report"), (DAV, "report"),
+    [Node(clark(CALDAV, "calendar-query")), Node(clark(CALDAV, "calendar-multiget")),
+     Node(clark(DAV, "sync-collection"))],
+)  # fmt: skip

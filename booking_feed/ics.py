@@ -141,13 +141,13 @@ def _calendar_head(prodid):
     ]
 
 
-def object_envelope(prodid=DEFAULT_PRODID) -> tuple[bytes, bytes]:
-    """The bytes around one VEVENT published as a CalDAV calendar object.
+def calendar_object(vevent_block: bytes, prodid=DEFAULT_PRODID) -> bytes:
+    """One VEVENT block (from :func:`render_vevent`) as a CalDAV calendar object resource.
 
     Unlike a feed, an object names no METHOD (RFC 4791, 4.1) nor calendar
     properties: those are the collection's.
     """
-    return "".join(_calendar_head(prodid)).encode(), ("END:VCALENDAR" + CRLF).encode()
+    return "".join(_calendar_head(prodid)).encode() + vevent_block + ("END:VCALENDAR" + CRLF).encode()
 
 
 @lru_cache(maxsize=8)

@@ -25,19 +25,35 @@ _LIMIT = re.compile(r"[0-9]{1,9}")
 
 
 class SyncTokenExpired(FeedError):
-    """The sync token predates deletions the feed has forgotten: a full sync is needed."""
+    """The sync token predates deletions the feed has forgotten, or postdates the feed (a database
+    restored from a backup): a full sync is needed."""
 
     status = 410
     code = "sync_token_expired"
 
     def __init__(self):
-        super().__init__("since: this sync token is too old; do a full sync without since")
+        super().__init__(
+            "since: this sync token is too old or not from this database; do a full sync without since"
+        )
 
 
 def filter_signature(query_items) -> str:
     """A short digest of the filters (``(name, values)`` pairs) a token is bound to."""
     canonical = json.dumps(sorted((name, sorted(values)) for name, values in query_items))
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def check_sync_token(stamp: int, floor: int, latest: int) -> None:
+    """Refuse a token older than the forgotten deletions (``floor``) or newer than the feed (``latest``):
+    after a restore from a backup, stamps are issued again, and such a token would miss their changes."""
+    if not floor <= stamp <= latest:
+        raise SyncTokenExpired()
+
+
+def scoped_signature(query_items, scope) -> str:
+    """:func:`filter_signature` of the filters and, for a key limited to rooms (``scope``), of its rooms:
+    another key's token is another delta."""
+    return filter_signature(query_items if scope is None else [*query_items, ("scope", list(scope))])
 
 
 def _encode(payload: dict) -> str:

@@ -28,9 +28,10 @@ class CalDavController(http.Controller):
     @dav_route("/.well-known/caldav", ["GET", "HEAD", "PROPFIND", "OPTIONS"])
     def caldav_discovery(self, **_params):
         """RFC 6764: clients given only the server's address find the calendars here."""
-        if not request.env["calendar.feed"].sudo()._get_settings().enabled:
+        location = request.env["calendar.feed.dav"]._discovery_location()
+        if not location:
             raise NotFound()
-        return request.redirect(DAV_ROOT, code=301)
+        return request.redirect(location, code=301)
 
     @dav_route([DAV_ROOT.rstrip("/"), f"{DAV_ROOT}<path:_subpath>"], [*READ_METHODS, *WRITE_PRIVILEGES])
     def caldav(self, **_params):

@@ -4,7 +4,7 @@ from werkzeug.http import is_resource_modified
 from odoo import http
 from odoo.http import request
 
-from ..booking_feed.api import DISPLAY_PATH, FEED_PATH, LEARNINGSPACE_JSON_PATH, OPENAPI_PATH
+from ..booking_feed.api import DISPLAY_PATH, FEED_PATH, LEARNINGSPACE_JSON_PATH, OPENAPI_PATH, bearer_token
 
 
 def make_response(answer):
@@ -70,7 +70,10 @@ class PublicCalendarController(http.Controller):
         """The answer of ``calendar.feed.query``, logged as a use of its key (or the main link)."""
         httprequest = request.httprequest
         answer = request.env["calendar.feed.query"]._answer(
-            route_name, httprequest.args, self._bearer_token(), httprequest.headers.get("Accept-Encoding")
+            route_name,
+            httprequest.args,
+            bearer_token(httprequest.headers.get("Authorization")),
+            httprequest.headers.get("Accept-Encoding"),
         )
         if answer is None:
             raise NotFound()
@@ -78,8 +81,3 @@ class PublicCalendarController(http.Controller):
         if route_name != "openapi":
             request.env["calendar.feed.usage"]._record(answer.key_id, route_name, response.status_code)
         return response
-
-    @staticmethod
-    def _bearer_token():
-        scheme, _, credentials = request.httprequest.headers.get("Authorization", "").partition(" ")
-        return credentials.strip() if scheme.lower() == "bearer" else None

@@ -1,22 +1,20 @@
 from dataclasses import replace
 from datetime import UTC, datetime
-from urllib.parse import quote
+from typing import NamedTuple
 
 from odoo import api, models
 from odoo.tools import SQL
 
-from ..booking_feed.api import ICS_CONTENT_TYPE, TEXT_CONTENT_TYPE, Answer, FeedError, NotBuiltYet, body_etag
+from ..booking_feed.api import TEXT_CONTENT_TYPE, Answer, FeedError, NotBuiltYet, body_etag, error_answer
 from ..booking_feed.dav_request import (
     ALL_ROOMS,
     APPLE_ICAL,
     CALDAV,
     CALENDAR_DATA,
-    CALENDARSERVER,
     DAV,
     DAV_ROOT,
     HOME_PATH,
     PRINCIPAL_PATH,
-    READ_METHODS,
     WRITE_PRIVILEGES,
     DavError,
     Multiget,
@@ -35,39 +33,58 @@ from ..booking_feed.dav_request import (
     sync_token_uri,
 )
 from ..booking_feed.dav_response import (
+    CALENDAR_TIMEZONE,
+    CHALLENGE,
+    CURRENT_USER_PRINCIPAL,
+    DAV_HEADERS,
+    DISPLAYNAME,
+    EVENTS_ONLY,
+    GETCONTENTLENGTH,
+    GETCONTENTTYPE,
+    GETCTAG,
+    GETETAG,
+    GETLASTMODIFIED,
+    NEED_PRIVILEGES,
+    OBJECT_CONTENT_TYPE,
+    OBJECT_HEADERS,
+    READ_ONLY,
+    REPORTS,
+    RESOURCETYPE,
     XML_CONTENT_TYPE,
-    Node,
     Resource,
     empty,
     error_body,
-    hrefs,
-    http_date,
-    multistatus,
-    wrapped,
+    href_value,
+    need_privileges,
+    present,
 )
-from ..booking_feed.ics import object_envelope, timezone_calendar
+from ..booking_feed.dav_response import multistatus as multistatus_body
+from ..booking_feed.ics import calendar_object, timezone_calendar
 from ..booking_feed.query import FeedQuery
-from ..booking_feed.sync import filter_signature
+from ..booking_feed.sync import SyncTokenExpired, check_sync_token, scoped_signature
+from ..booking_feed.text import clean_text
 from .calendar_event import ODOO_COLORS
 from .calendar_feed_query import JSON_STATUSES
 
-DAV_HEADERS = (("DAV", "1, 3, calendar-access"), ("Allow", ", ".join(READ_METHODS)))
-#: Objects are revalidated at each use: their ETag says whether they changed.
-OBJECT_HEADERS = (("Cache-Control", "private, no-cache"),)
-OBJECT_CONTENT_TYPE = "text/calendar; charset=utf-8; component=vevent"
-RESOURCETYPE = clark(DAV, "resourcetype")
-DISPLAYNAME = clark(DAV, "displayname")
-GETETAG = clark(DAV, "getetag")
-CURRENT_USER_PRINCIPAL = clark(DAV, "current-user-principal")
-READ_ONLY = tuple(
-    Node(clark(DAV, "privilege"), (node,)) for node in empty(DAV, "read", "read-current-user-privilege-set")
+#: Entries' columns of an object: the booking, its stored ETag, size and last change (RFC 1123).
+OBJECT_COLUMNS = SQL(
+    """calendar_feed_entry.id, calendar_feed_entry.event_id, calendar_feed_entry.object_etag,
+       octet_length(calendar_feed_entry.ics_block) + %s,
+       to_char(calendar_feed_entry.modified_at, 'Dy, DD Mon YYYY HH24:MI:SS "GMT"'),
+       calendar_feed_entry.room_codes""",
+    len(calendar_object(b"")),  # the object's envelope
 )
-EVENTS_ONLY = (Node(clark(CALDAV, "comp"), (), {"name": "VEVENT"}),)
-REPORTS = wrapped(
-    (DAV, "supported-report"), (DAV, "report"),
-    [Node(clark(CALDAV, "calendar-query")), Node(clark(CALDAV, "calendar-multiget")),
-     Node(clark(DAV, "sync-collection"))],
-)  # fmt: skip
+
+
+class ObjectRow(NamedTuple):
+    """A calendar object as read from its entry; ``last_modified`` in RFC 1123 form."""
+
+    entry_id: int
+    event_id: int
+    etag: str
+    length: int
+    last_modified: str
+    data: bytes | None
 
 
 class CalendarFeedDav(models.AbstractModel):
@@ -78,11 +95,19 @@ class CalendarFeedDav(models.AbstractModel):
     and one of all of them (``calendars/all/``), each holding one object per
     live booking of the feed's window (``<booking id>.ics``). Everything is
     read from the feed's entries: the objects are the ICS feed's VEVENTs,
-    ETags digests of their bytes, sync tokens the entries' change stamps.
+    ETags digests of their bytes made at build time, sync tokens the
+    entries' change stamps. The context holds the token's rooms
+    (``external_calendar_scope``, None for every room) and the rooms whose
+    departures it learns of (``external_calendar_seen_scope``).
     """
 
     _name = "calendar.feed.dav"
     _description = "External Calendar CalDAV Answers"
+
+    @api.model
+    def _discovery_location(self):
+        """Where ``/.well-known/caldav`` sends clients (RFC 6764), or None while the endpoint is off."""
+        return DAV_ROOT if self.env["calendar.feed"].sudo()._get_settings().enabled else None
 
     @api.model
     def _answer(self, method, path, headers, body):
@@ -94,27 +119,21 @@ class CalendarFeedDav(models.AbstractModel):
         request's (Authorization, Depth).
         """
         Feed = self.env["calendar.feed"].sudo()
-        settings = Feed._get_settings()
-        if not settings.enabled:
+        if not Feed._get_settings().enabled:
             return None
         key = Feed._authenticate(credentials(headers.get("Authorization")))
         if key is None:
-            realm = settings.name.replace('"', "'").replace("\\", "/")
-            challenge = f'Basic realm="{realm}", charset="UTF-8"'
-            return Answer(TEXT_CONTENT_TYPE, b"A calendar token is needed.\n", status=401,
-                          headers=(("WWW-Authenticate", challenge),))  # fmt: skip
+            return Answer(TEXT_CONTENT_TYPE, b"A calendar token is needed.\n", status=401, headers=CHALLENGE)
         # sudo() past this point: the token was checked (as in calendar.feed.query).
         dav = self.with_context(external_calendar_scope=key._get_scope() if key else None,
                                 external_calendar_seen_scope=key._get_seen_scope())  # fmt: skip
         try:
             answer = dav._answer_method(method, path, headers, body)
         except DavError as error:
-            answer = Answer(XML_CONTENT_TYPE, error_body(error, dav._error_details(error, method, path)),
-                            status=error.status)  # fmt: skip
-        except FeedError as error:
-            answer = Answer(
-                TEXT_CONTENT_TYPE, f"{error}\n".encode(), status=error.status, headers=error.headers
-            )
+            details = need_privileges(method, path) if error.condition == NEED_PRIVILEGES else ()
+            answer = Answer(XML_CONTENT_TYPE, error_body(error, details), status=error.status)
+        except FeedError as error:  # not built yet
+            answer = error_answer(error, as_json=False)
         return replace(answer, headers=(*answer.headers, *DAV_HEADERS), key_id=key.id or None)
 
     @api.model
@@ -122,7 +141,7 @@ class CalendarFeedDav(models.AbstractModel):
         if method == "OPTIONS":
             return Answer(TEXT_CONTENT_TYPE, b"")
         if method in WRITE_PRIVILEGES:
-            raise DavError(403, "this calendar is read-only", clark(DAV, "need-privileges"))
+            raise DavError(403, "this calendar is read-only", NEED_PRIVILEGES)
         target = parse_path(path)
         if target is None or not self._exists(target):
             raise DavError(404, "nothing here: the calendars are under " + HOME_PATH)
@@ -132,88 +151,104 @@ class CalendarFeedDav(models.AbstractModel):
         if method == "PROPFIND":
             props = parse_propfind(body)
             resources = self._propfind(feed, target, parse_depth(headers.get("Depth")), props)
-            return Answer(XML_CONTENT_TYPE, multistatus(resources, props), status=207)
+            return self._multistatus(resources, props)
         if method == "REPORT":
-            return Answer(XML_CONTENT_TYPE, self._report(feed, target, parse_report(body)), status=207)
+            return self._report(feed, target, parse_report(body))
         return self._get(feed, target)
 
-    @api.model
-    def _error_details(self, error, method, path):
-        """need-privileges names the resource and the privilege a write would need (RFC 3744, 7.1.1)."""
-        if error.condition != clark(DAV, "need-privileges"):
-            return ()
-        privilege = Node(clark(DAV, "privilege"), empty(DAV, WRITE_PRIVILEGES[method]))
-        # The path as sent, encoded: decoded, it may hold characters XML cannot (NUL).
-        return (Node(clark(DAV, "resource"), (Node(clark(DAV, "href"), quote(path)), privilege)),)
+    @staticmethod
+    def _multistatus(resources, props, **extra):
+        return Answer(XML_CONTENT_TYPE, multistatus_body(resources, props, **extra), status=207)
 
     # -- the tree ----------------------------------------------------------------
 
     @api.model
     def _exists(self, target):
         """Whether the token opens ``target``'s calendar (objects are looked up when read)."""
-        return target.collection in (None, ALL_ROOMS) or target.collection in self._room_codes()
+        return target.collection in (None, ALL_ROOMS) or bool(self._rooms(target.collection))
 
     @api.model
-    def _rooms(self):
-        """The published rooms the token opens, in the rooms' order."""
+    def _rooms(self, code=None):
+        """The published rooms the token opens (only the one of ``code`` if given), in the rooms' order."""
         scope = self.env.context.get("external_calendar_scope")
         domain = self.env["calendar.feed.query"]._published_room_domain(scope)
-        return self.env["calendar.room"].sudo().search(domain)
-
-    @api.model
-    def _room_codes(self):
-        return set(self._rooms().mapped("code"))
+        return self.env["calendar.room"].sudo().search([*domain, *([("code", "=", code)] if code else [])])
 
     @api.model
     def _propfind(self, feed, target, depth, props):
         """The resources a PROPFIND of ``depth`` on ``target`` describes, the target first."""
-        settings = feed._get_settings()
-        name = self.env._("Room bookings") if target.kind != "principal" else settings.name
-        plain = {CURRENT_USER_PRINCIPAL: hrefs(PRINCIPAL_PATH)}
+        name = clean_text(feed._get_settings().name)
+        plain = {CURRENT_USER_PRINCIPAL: href_value(PRINCIPAL_PATH), DISPLAYNAME: name}
         if target.kind == "root":
-            root = Resource(DAV_ROOT, {**plain, RESOURCETYPE: empty(DAV, "collection"), DISPLAYNAME: name})
+            root = Resource(DAV_ROOT, {**plain, RESOURCETYPE: empty(DAV, "collection")})
             children = [self._propfind(feed, Target(kind), 0, props)[0] for kind in ("principal", "home")]
             return [root, *(children if depth else [])]
         if target.kind == "principal":
             return [Resource(PRINCIPAL_PATH, {
-                **plain, RESOURCETYPE: empty(DAV, "collection", "principal"), DISPLAYNAME: name,
-                clark(DAV, "principal-URL"): hrefs(PRINCIPAL_PATH),
-                clark(CALDAV, "calendar-home-set"): hrefs(HOME_PATH),
+                **plain, RESOURCETYPE: empty(DAV, "collection", "principal"),
+                clark(DAV, "principal-URL"): href_value(PRINCIPAL_PATH),
+                clark(CALDAV, "calendar-home-set"): href_value(HOME_PATH),
             })]  # fmt: skip
         if target.kind == "home":
-            home = Resource(HOME_PATH, {**plain, RESOURCETYPE: empty(DAV, "collection"), DISPLAYNAME: name})
-            rooms = self.env["calendar.room"].browse(), *self._rooms()
-            return [home, *(self._collection_resource(feed, room) for room in (rooms if depth else []))]
+            home = Resource(HOME_PATH, {**plain, RESOURCETYPE: empty(DAV, "collection")})
+            rooms = self._rooms() if depth else None
+            return [home, *(self._collection_resources(feed, rooms, props) if depth else [])]
         if target.kind == "collection":
-            room = self._rooms().filtered(lambda room: room.code == target.collection)
-            members = self._object_resources(target.collection, self._members(target.collection), props)
-            return [self._collection_resource(feed, room), *(members if depth else [])]
-        entries = self._members(target.collection, [("event_id", "=", target.event_id)])
-        if not entries:
+            room = self._rooms(target.collection) if target.collection != ALL_ROOMS else None
+            collection = self._collection_resources(feed, room, props, with_all=room is None)
+            objects = self._object_resources(target.collection, self._members(target.collection), props)
+            return [*collection, *(objects if depth else [])]
+        resources = self._object_resources(target.collection, self._members(target.collection, target), props)
+        if not resources:
             raise DavError(404, "no such booking in this calendar")
-        return self._object_resources(target.collection, entries, props)
+        return resources
 
     @api.model
-    def _collection_resource(self, feed, room):
-        """The calendar of ``room``, or of every room the token opens for an empty ``room``."""
+    def _collection_resources(self, feed, rooms, props, with_all=True):
+        """The calendar of every room the token opens (if ``with_all``), then one per room of ``rooms``."""
         settings = feed._get_settings()
-        code = room.code or ALL_ROOMS
-        token = self._collection_token(feed, code)
-        color = ODOO_COLORS[room.color] if 0 < room.color < len(ODOO_COLORS) else None
-        return Resource(collection_path(code), {
-            CURRENT_USER_PRINCIPAL: hrefs(PRINCIPAL_PATH),
-            RESOURCETYPE: (*empty(DAV, "collection"), *empty(CALDAV, "calendar")),
-            DISPLAYNAME: room.name or settings.name,
-            clark(CALDAV, "calendar-description"): (room.location if room else settings.description) or None,
-            clark(CALDAV, "supported-calendar-component-set"): EVENTS_ONLY,
-            clark(CALDAV, "calendar-timezone"): timezone_calendar(settings.timezone).decode(),
-            clark(CALENDARSERVER, "getctag"): token,
-            clark(DAV, "sync-token"): token,
-            clark(APPLE_ICAL, "calendar-color"): color,
-            clark(DAV, "current-user-privilege-set"): READ_ONLY,
-            clark(DAV, "supported-report-set"): REPORTS,
-            clark(DAV, "owner"): hrefs(PRINCIPAL_PATH),
-        })  # fmt: skip
+        codes = [*([ALL_ROOMS] if with_all else []), *(rooms.mapped("code") if rooms else [])]
+        ctags = self._ctags(feed, codes) if props.wants(GETCTAG) else {}
+        # The sync token of every calendar is the feed's: what a sync-collection REPORT would return.
+        timezone = timezone_calendar(settings.timezone).decode() if props.wants(CALENDAR_TIMEZONE) else None
+        resources = []
+        for room in [*([None] if with_all else []), *(rooms or [])]:
+            feed_room = room and room._to_feed_room()  # names and locations as the feeds publish them
+            code = room.code if room else ALL_ROOMS
+            resources.append(Resource(collection_path(code), present({
+                CURRENT_USER_PRINCIPAL: href_value(PRINCIPAL_PATH),
+                RESOURCETYPE: (*empty(DAV, "collection"), *empty(CALDAV, "calendar")),
+                DISPLAYNAME: feed_room.name if room else clean_text(settings.name),
+                clark(CALDAV, "calendar-description"): (
+                    feed_room.location if room else clean_text(settings.description)) or None,
+                clark(CALDAV, "supported-calendar-component-set"): EVENTS_ONLY,
+                CALENDAR_TIMEZONE: timezone,
+                GETCTAG: ctags.get(code),
+                clark(DAV, "sync-token"): sync_token_uri(feed.change_stamp, self._signature(code)),
+                clark(APPLE_ICAL, "calendar-color"): (
+                    ODOO_COLORS[room.color] if room and 0 < room.color < len(ODOO_COLORS) else None),
+                clark(DAV, "current-user-privilege-set"): READ_ONLY,
+                clark(DAV, "supported-report-set"): REPORTS,
+                clark(DAV, "owner"): href_value(PRINCIPAL_PATH),
+            })))  # fmt: skip
+        return resources
+
+    @api.model
+    def _ctags(self, feed, codes):
+        """``{code: ctag}``: the stamp of each calendar's last change, in one read of the entries.
+
+        Clients that do not sync by token (Thunderbird) compare it to know
+        whether to read a calendar again; it never goes back, even when old
+        tombstones are forgotten (the feed's sync floor).
+        """
+        seen_scope = self.env.context.get("external_calendar_seen_scope")
+        rooms = [code for code in codes if code != ALL_ROOMS]
+        stamps = self.env["calendar.feed.entry"].sudo()._last_change_stamps([*rooms, *(seen_scope or [])])
+        if ALL_ROOMS in codes:
+            seen = [stamps.get(code, 0) for code in seen_scope or ()]
+            stamps[ALL_ROOMS] = feed.change_stamp if seen_scope is None else max(seen, default=0)
+        return {code: f"{max(stamps.get(code, 0), feed.sync_floor)}-{self._signature(code)}"
+                for code in codes}  # fmt: skip
 
     # -- the objects of a calendar ---------------------------------------------------
 
@@ -224,26 +259,115 @@ class CalendarFeedDav(models.AbstractModel):
         return FeedQuery(room_codes=room_codes, start=start, end=end, statuses=JSON_STATUSES)
 
     @api.model
-    def _members(self, code, extra=(), start=None, end=None):
-        """The live entries of calendar ``code`` in the feed's window (narrowed to ``[start, end)``)."""
+    def _members(self, code, target=None, start=None, end=None, among=None):
+        """The domain of the live entries of calendar ``code`` in the feed's window, narrowed to
+        ``[start, end)``, to ``target``'s object, or to the entry ids ``among``."""
         Query = self.env["calendar.feed.query"]
-        Entry = self.env["calendar.feed.entry"].sudo()
         query = self._query(code, start, end)
-        first, last = query.narrow(self.env["calendar.feed"]._get_settings().window(datetime.now(UTC)))
+        first, last = query.narrow(self.env["calendar.feed"].sudo()._get_settings().window(datetime.now(UTC)))
         if first >= last:
-            return Entry.browse()
+            return [("id", "=", False)]
         scope = self.env.context.get("external_calendar_scope")
-        return Entry.search(
-            [*Query._match_domain(query, first, last, scope), ("removed_at", "=", False), *extra]
-        )
+        domain = [*Query._match_domain(query, first, last, scope), ("removed_at", "=", False)]
+        if target is not None:
+            domain.append(("event_id", "=", target.event_id))
+        return domain if among is None else [*domain, ("id", "in", among)]
 
     @api.model
     def _signature(self, code):
         """What a sync token is bound to: the calendar, and the rooms of the key it was issued to."""
-        scope = self.env.context.get("external_calendar_scope")
-        return filter_signature(
-            [("caldav", [code]), *([("scope", list(scope))] if scope is not None else [])]
+        return scoped_signature([("caldav", [code])], self.env.context.get("external_calendar_scope"))
+
+    @api.model
+    def _object_rows(self, domain, with_data=False):
+        """The objects of the entries of ``domain``, in the feed's order, read in one query
+        (``data``, the object's bytes, only ``with_data``)."""
+        Entry = self.env["calendar.feed.entry"].sudo()
+        block = SQL("calendar_feed_entry.ics_block") if with_data else SQL("NULL")
+        rows = self.env.execute_query(
+            Entry._search(domain, order="start_at, event_id").select(OBJECT_COLUMNS, block)
         )
+        scope = self.env.context.get("external_calendar_scope")
+        outside = self.env["calendar.feed.query"]._names_rooms_outside
+        trimmed = Entry.browse([row[0] for row in rows if scope is not None and outside(row[5], scope)])
+        # Bookings of rooms outside a key's scope are published without them: their objects are made now.
+        settings = self.env["calendar.feed"].sudo()._get_settings()
+        blocks = self.env["calendar.feed.query"]._published_texts(trimmed, "ics_block", scope, settings)
+        remade = {
+            entry.id: calendar_object(block.encode()) for entry, block in zip(trimmed, blocks, strict=True)
+        }
+        objects = [
+            ObjectRow(*row[:5], calendar_object(row[6].encode()) if with_data else None) for row in rows
+        ]
+        for index, row in enumerate(objects):
+            if data := remade.get(row.entry_id):
+                objects[index] = row._replace(
+                    etag=body_etag(data), length=len(data), data=data if with_data else None
+                )
+        return objects
+
+    @api.model
+    def _object_resources(self, code, domain, props):
+        """One resource per entry of ``domain`` in calendar ``code``; calendar-data only when asked."""
+        rows = self._object_rows(domain, with_data=props.wants(CALENDAR_DATA))
+        return [Resource(object_path(code, row.event_id), {
+            GETETAG: f'"{row.etag}"', GETCONTENTTYPE: OBJECT_CONTENT_TYPE, GETCONTENTLENGTH: str(row.length),
+            GETLASTMODIFIED: row.last_modified, RESOURCETYPE: (),
+            **({CALENDAR_DATA: row.data.decode()} if row.data else {}),
+        }) for row in rows]  # fmt: skip
+
+    # -- reports and GET ---------------------------------------------------------------
+
+    @api.model
+    def _report(self, feed, target, report):
+        """A REPORT on a calendar: sync-collection, calendar-multiget or calendar-query."""
+        if target.kind != "collection":
+            raise DavError(403, "reports are answered by calendars", clark(DAV, "supported-report"))
+        if isinstance(report, SyncCollection):
+            return self._sync_collection(feed, target.collection, report)
+        if isinstance(report, Multiget):
+            return self._multiget(target.collection, report)
+        domain = [("id", "=", False)] if report.matches_nothing else None
+        domain = domain or self._members(target.collection, start=report.start, end=report.end)
+        return self._multistatus(
+            self._object_resources(target.collection, domain, report.props), report.props
+        )
+
+    @api.model
+    def _multiget(self, code, report):
+        """The objects at the report's hrefs; hrefs of nothing in this calendar come back as 404."""
+        asked = {href: parse_path(href) for href in report.hrefs}
+        mine = {href: named.event_id for href, named in asked.items()
+                if named and named.kind == "object" and named.collection == code}  # fmt: skip
+        domain = [*self._members(code), ("event_id", "in", list(mine.values()))]
+        resources = self._object_resources(code, domain, report.props)
+        found = {resource.href for resource in resources}
+        missing = [href for href in report.hrefs if object_path(code, mine.get(href, 0)) not in found]
+        return self._multistatus(resources, report.props, gone=missing)
+
+    @api.model
+    def _sync_collection(self, feed, code, report):
+        """RFC 6578: the objects changed since the token, and the hrefs of those gone as 404."""
+        signature = self._signature(code)
+        gone = []
+        if not report.token:
+            resources = self._object_resources(code, self._members(code), report.props)
+        else:
+            try:
+                since = read_sync_token(report.token, signature)
+                check_sync_token(since, feed.sync_floor, feed.change_stamp)
+            except SyncTokenExpired:
+                raise invalid_sync_token() from None
+            changed = self.env["calendar.feed.entry"].sudo().search(self._changed_domain(code, since))
+            resources = self._object_resources(code, self._members(code, among=changed.ids), report.props)
+            live = {resource.href for resource in resources}
+            gone = [path for path in (object_path(code, event_id) for event_id in changed.mapped("event_id"))
+                    if path not in live]  # fmt: skip
+        if report.limit is not None and len(resources) + len(gone) > report.limit:
+            raise DavError(507, f"more than {report.limit} changes: sync without a limit",
+                           clark(DAV, "number-of-matches-within-limits"))  # fmt: skip
+        token = sync_token_uri(feed.change_stamp, signature)
+        return self._multistatus(resources, report.props, gone=gone, sync_token=token)
 
     @api.model
     def _changed_domain(self, code, since):
@@ -255,107 +379,6 @@ class CalendarFeedDav(models.AbstractModel):
         )  # fmt: skip
 
     @api.model
-    def _collection_token(self, feed, code):
-        """The sync token (and ctag) of a calendar: the stamp of its last change.
-
-        Never older than the feed's sync floor, so it never goes back when old tombstones are forgotten.
-        """
-        Entry = self.env["calendar.feed.entry"].sudo()
-        [(last,)] = Entry._read_group(self._changed_domain(code, 0), [], ["change_stamp:max"])
-        return sync_token_uri(max(last or 0, feed.sync_floor), self._signature(code))
-
-    @api.model
-    def _object_rows(self, entries, with_data=False):
-        """``(event_id, modified_at, etag, length, data)`` of the objects of ``entries``, in their order.
-
-        ETags are digests of the bytes GET sends, computed where the blocks are
-        (a test holds them equal); ``data`` is None unless ``with_data``.
-        """
-        head, tail = (part.decode() for part in object_envelope())
-        body = SQL("convert_to(%s || ics_block || %s, 'UTF8')", head, tail)
-        rows = self.env.execute_query(SQL(
-            """SELECT id, event_id, modified_at, left(encode(sha256(%s), 'hex'), 32), octet_length(%s), %s
-                 FROM calendar_feed_entry WHERE id = ANY(%s)""",
-            body, body, body if with_data else SQL("NULL"), entries.ids,
-        ))  # fmt: skip
-        by_id = {row[0]: [*row[1:5], row[5] and bytes(row[5])] for row in rows}
-        scope = self.env.context.get("external_calendar_scope")
-        if scope is not None:  # bookings of rooms outside a key's scope are published without them
-            trimmed = entries.filtered(
-                lambda entry: not set(entry.room_codes.strip(",").split(",")) <= set(scope)
-            )
-            settings = self.env["calendar.feed"]._get_settings()
-            blocks = self.env["calendar.feed.query"]._published_texts(trimmed, "ics_block", scope, settings)
-            for entry, block in zip(trimmed, blocks, strict=True):
-                data = b"".join([head.encode(), block.encode(), tail.encode()])
-                by_id[entry.id][2:] = [body_etag(data), len(data), data if with_data else None]
-        return [by_id[entry_id] for entry_id in entries.ids]
-
-    @api.model
-    def _object_resources(self, code, entries, props):
-        """One resource per entry of calendar ``code``; calendar-data only when asked for."""
-        rows = self._object_rows(entries, with_data=props.wants(CALENDAR_DATA))
-        return [Resource(object_path(code, event_id), {
-            GETETAG: f'"{etag}"', clark(DAV, "getcontenttype"): OBJECT_CONTENT_TYPE,
-            clark(DAV, "getcontentlength"): str(length),
-            clark(DAV, "getlastmodified"): http_date(modified_at),
-            RESOURCETYPE: (), CALENDAR_DATA: data.decode() if data else None,
-        }) for event_id, modified_at, etag, length, data in rows]  # fmt: skip
-
-    # -- reports and GET ---------------------------------------------------------------
-
-    @api.model
-    def _report(self, feed, target, report):
-        """The multistatus body of a REPORT on a calendar."""
-        if target.kind != "collection":
-            raise DavError(403, "reports are answered by calendars", clark(DAV, "supported-report"))
-        code = target.collection
-        if isinstance(report, SyncCollection):
-            return self._sync_collection(feed, code, report)
-        if isinstance(report, Multiget):
-            asked = {}
-            missing = []
-            for href in report.hrefs:
-                named = parse_path(href)
-                if named and named.kind == "object" and named.collection == code:
-                    asked[named.event_id] = href
-                else:
-                    missing.append(href)
-            entries = self._members(code, [("event_id", "in", list(asked))])
-            missing += [
-                href for event_id, href in asked.items() if event_id not in entries.mapped("event_id")
-            ]
-            return multistatus(
-                self._object_resources(code, entries, report.props), report.props, gone=missing
-            )
-        entries = self.env["calendar.feed.entry"].browse()
-        if not report.matches_nothing:
-            entries = self._members(code, start=report.start, end=report.end)
-        return multistatus(self._object_resources(code, entries, report.props), report.props)
-
-    @api.model
-    def _sync_collection(self, feed, code, report):
-        """RFC 6578: the objects changed since the token, and the hrefs of those gone as 404."""
-        signature = self._signature(code)
-        since = read_sync_token(report.token, signature) if report.token else None
-        if since is not None and since < feed.sync_floor:
-            raise invalid_sync_token()
-        if since is None:
-            live, gone = self._members(code), []
-        else:
-            changed = self.env["calendar.feed.entry"].sudo().search(self._changed_domain(code, since))
-            live = self._members(code, [("id", "in", changed.ids)])
-            gone = changed - live
-        if report.limit is not None and len(live) + len(gone) > report.limit:
-            raise DavError(507, f"more than {report.limit} changes: sync without a limit",
-                           clark(DAV, "number-of-matches-within-limits"))  # fmt: skip
-        return multistatus(
-            self._object_resources(code, live, report.props), report.props,
-            gone=[object_path(code, entry.event_id) for entry in gone],
-            sync_token=sync_token_uri(feed.change_stamp, signature),
-        )  # fmt: skip
-
-    @api.model
     def _get(self, feed, target):
         """GET or HEAD: an object's calendar, a calendar's ICS feed, or a line for people."""
         if target.kind == "collection":
@@ -363,12 +386,12 @@ class CalendarFeedDav(models.AbstractModel):
             scope = self.env.context.get("external_calendar_scope")
             return self.env["calendar.feed.query"]._answer_ics(feed, params, scope)
         if target.kind != "object":
-            return Answer(
-                TEXT_CONTENT_TYPE,
-                b"A CalDAV server: add this address to a calendar app as a CalDAV account.\n",
-            )
-        entries = self._members(target.collection, [("event_id", "=", target.event_id)])
-        if not entries:
+            return Answer(TEXT_CONTENT_TYPE, b"A CalDAV server: add this address to a calendar app.\n")
+        rows = self._object_rows(self._members(target.collection, target), with_data=True)
+        if not rows:
             raise DavError(404, "no such booking in this calendar")
-        [(_event_id, modified_at, etag, _length, data)] = self._object_rows(entries, with_data=True)
-        return Answer(ICS_CONTENT_TYPE, data, etag=etag, last_modified=modified_at, headers=OBJECT_HEADERS)
+        [row] = rows
+        modified = self.env["calendar.feed.entry"].sudo().browse(row.entry_id).modified_at
+        return Answer(
+            OBJECT_CONTENT_TYPE, row.data, etag=row.etag, last_modified=modified, headers=OBJECT_HEADERS
+        )

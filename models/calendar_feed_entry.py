@@ -8,6 +8,8 @@ from odoo import api, fields, models
 from odoo.tools import SQL, split_every
 
 from ..booking_feed import CANCELLED, dump_event, fingerprint, render_vevent
+from ..booking_feed.api import body_etag
+from ..booking_feed.ics import calendar_object
 from ..booking_feed.records import dump_record, load_record, strictly_after
 
 #: Rows read at once when a build streams entries.
@@ -51,6 +53,11 @@ class CalendarFeedEntry(models.Model):
     # Large columns are read only when asked for, never prefetched with the rest.
     record = fields.Text(readonly=True, prefetch=False, help="The published event, as plain data.")
     ics_block = fields.Text("VEVENT", readonly=True, prefetch=False)
+    object_etag = fields.Char(
+        "CalDAV ETag",
+        readonly=True,
+        help="Digest of the booking's CalDAV object, as served: computed once per change.",
+    )
     json_object = fields.Text("JSON", readonly=True, prefetch=False)
 
     _event_unique = models.Constraint("UNIQUE(event_id)", "A booking has one feed entry.")
@@ -79,6 +86,7 @@ class CalendarFeedEntry(models.Model):
         the rooms it was published in before (``seen_room_codes``).
         """
         start_at, stop_at = bounds or event.bounds_text(zone)
+        vevent = render_vevent(event)
         room_codes = [room.code for room in event.rooms]
         seen_codes = [code for code in (seen or "").split(",") if code and code not in room_codes]
         return {
@@ -96,7 +104,8 @@ class CalendarFeedEntry(models.Model):
             "removed_at": removed_at or None,
             "modified_at": event.iso_times[3],
             "record": dump_record(event),
-            "ics_block": render_vevent(event).decode(),
+            "ics_block": vevent.decode(),
+            "object_etag": body_etag(calendar_object(vevent)),
             "json_object": dump_event(event, zone),
         }
 
@@ -161,9 +170,12 @@ class CalendarFeedEntry(models.Model):
         its rendering and fingerprint may, so the next request rebuilds the
         feed from fresh blocks instead of serving the previous version's
         output, and a new way of fingerprinting is no change for subscribers.
+        Entries whose rendering did change get a new change stamp, so that
+        sync clients (JSON ``since``, CalDAV, webhooks) fetch them again.
         """
         timezone = self.env["calendar.feed"]._get_settings().timezone
         zone = ZoneInfo(timezone)
+        stamp = []  # taken on the first entry rendered differently
         # Every entry, on purpose; in batches so memory stays bounded.
         all_entries = self.sudo().search([])  # pylint: disable=no-search-all
         for batch in split_every(1000, all_entries.ids, self.sudo().browse):
@@ -175,7 +187,16 @@ class CalendarFeedEntry(models.Model):
                     removed_at=entry.removed_at, change_stamp=entry.change_stamp,
                     seen=entry.seen_room_codes or entry.room_codes,  # entries older than seen_room_codes
                 ))  # fmt: skip
+                if (values[-1]["ics_block"], values[-1]["json_object"]) != (
+                    entry.ics_block,
+                    entry.json_object,
+                ):
+                    stamp = stamp or [self._next_change_stamp()]
+                    values[-1]["change_stamp"] = stamp[0]
             self.sudo()._upsert(values)
+        if stamp:
+            self.env["calendar.feed"]._get_singleton().change_stamp = stamp[0]
+            self.env["calendar.feed.webhook"]._wake_up()
         self.env["calendar.feed.change"]._record_change()
 
     # -- bulk access for builds: SQL, since a build may touch 100k entries --
@@ -249,6 +270,17 @@ class CalendarFeedEntry(models.Model):
             {"published": list(published_ids), "among": list(among) if among is not None else None},
         )
         return [(key, load_record(record), seen) for key, record, seen in self.env.cr.fetchall()]
+
+    @api.model
+    def _last_change_stamps(self, room_codes):
+        """``{room code: stamp}``: the last change of a booking ever in each of these rooms (CalDAV ctags)."""
+        self.flush_model()
+        return dict(self.env.execute_query(SQL(
+            """SELECT code, max(change_stamp) FROM calendar_feed_entry,
+                      unnest(string_to_array(trim(BOTH ',' FROM seen_room_codes), ',')) AS code
+                WHERE code = ANY(%s) GROUP BY code""",
+            list(room_codes),
+        )))  # fmt: skip
 
     def _prune(self, expiry):
         """Forget tombstones older than ``expiry``; return the highest change stamp forgotten."""

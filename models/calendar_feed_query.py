@@ -34,7 +34,7 @@ from ..booking_feed.display import display_answer, parse_display_options
 from ..booking_feed.encoding import choose_encoding
 from ..booking_feed.query import QueryError, check_parameters, parse_feed_query
 from ..booking_feed.records import load_record
-from ..booking_feed.sync import Cursor, SyncTokenExpired, encode_sync_token, filter_signature, parse_paging
+from ..booking_feed.sync import Cursor, check_sync_token, encode_sync_token, parse_paging, scoped_signature
 from .calendar_feed import PARAM_PREFIX
 
 #: Statuses the JSON API can publish and filter on.
@@ -148,7 +148,7 @@ class CalendarFeedQuery(models.AbstractModel):
         query = self._parse_query(params, settings, scope, statuses=JSON_STATUSES)
         # Tokens and cursors are bound to the key's rooms too: another scope is another delta.
         filters = [(name, values) for name, values in params.items() if name in FILTER_PARAMETERS]
-        signature = filter_signature(filters if scope is None else [*filters, ("scope", list(scope))])
+        signature = scoped_signature(filters, scope)
         paging = parse_paging(params, signature, default_limit=0, max_limit=PAGE_LIMIT_MAX)
         seen_scope = self.env.context.get("external_calendar_seen_scope")
         body = self._events_document(
@@ -310,8 +310,8 @@ class CalendarFeedQuery(models.AbstractModel):
         (``deleted``). Pages follow (start, id) and read the snapshot of the
         first page, so the last page's ``syncToken`` misses nothing.
         """
-        if paging.since is not None and paging.since < feed.sync_floor:
-            raise SyncTokenExpired()
+        if paging.since is not None:
+            check_sync_token(paging.since, feed.sync_floor, feed.change_stamp)
         start, end = query.narrow(settings.window(datetime.now(UTC)))
         Entry = self.env["calendar.feed.entry"].sudo()
         snapshot = paging.cursor.stamp if paging.cursor else feed.change_stamp
@@ -375,14 +375,18 @@ class CalendarFeedQuery(models.AbstractModel):
         """
         if scope is None:
             return entries.mapped(column)
-        allowed = set(scope)
         zone = ZoneInfo(settings.timezone)
         texts = []
         for entry in entries:
-            if set(entry.room_codes.strip(",").split(",")) <= allowed:
+            if not self._names_rooms_outside(entry.room_codes, scope):
                 texts.append(entry[column])
                 continue
             event = load_record(entry.record)
-            event = replace(event, rooms=tuple(room for room in event.rooms if room.code in allowed))
+            event = replace(event, rooms=tuple(room for room in event.rooms if room.code in scope))
             texts.append(render_vevent(event).decode() if column == "ics_block" else dump_event(event, zone))
         return texts
+
+    @staticmethod
+    def _names_rooms_outside(room_codes, scope):
+        """Whether an entry's ``room_codes`` (``,A,B,``) name a room outside ``scope`` (None: every room)."""
+        return scope is not None and not set(room_codes.strip(",").split(",")) <= set(scope)

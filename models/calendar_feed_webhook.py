@@ -6,7 +6,13 @@ from datetime import UTC, datetime, timedelta
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-from ..booking_feed.sync import Paging, encode_sync_token, filter_signature
+from ..booking_feed.sync import (
+    Paging,
+    SyncTokenExpired,
+    check_sync_token,
+    encode_sync_token,
+    filter_signature,
+)
 from ..booking_feed.webhooks import (
     MAX_CHANGES,
     RETRY_DELAYS,
@@ -242,7 +248,9 @@ class CalendarFeedWebhook(models.Model):
         rooms = self.sudo().with_context(active_test=False).room_ids
         scope = rooms._get_feed_scope()
         signature = filter_signature([("room", list(scope))] if scope is not None else [])
-        if self.sync_stamp < feed.sync_floor:
+        try:
+            check_sync_token(self.sync_stamp, feed.sync_floor, feed.change_stamp)
+        except SyncTokenExpired:
             return {"truncated": True, "syncToken": None}
         query = Query._parse_query({}, settings, scope, statuses=("confirmed", "tentative"))
         paging = Paging(limit=MAX_CHANGES, since=self.sync_stamp)

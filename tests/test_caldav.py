@@ -3,8 +3,9 @@
 import base64
 import logging
 import random
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -12,12 +13,13 @@ import caldav
 from icalendar import Calendar
 from lxml import etree
 
-from odoo.tests import HttpCase, tagged
+from odoo.tests import HttpCase, TransactionCase, tagged
 
 from ..booking_feed.dav_request import CALDAV, DAV
 from ..booking_feed.tests.conformance import check_ics
-from .common import FeedCase
+from .common import FeedCase, RandomChanges
 from .test_feed_fuzz import ErrorRecords
+from .test_json_sync import STEPS
 
 ROOT, HOME = "/w/caldav/", "/w/caldav/calendars/"
 SIM, DEBRIEF, ALL = f"{HOME}room-TSIM1/", f"{HOME}room-TDEBRIEF/", f"{HOME}all/"
@@ -201,7 +203,9 @@ class TestCalDav(FeedCase, HttpCase):
         [component] = props[f"{{{CALDAV}}}supported-calendar-component-set"]
         self.assertEqual(component.get("name"), "VEVENT")
         self.assertEqual(props[f"{{{NS['ical']}}}calendar-color"].text, "#5794dd")
-        self.assertEqual(props[f"{{{NS['cs']}}}getctag"].text, props[f"{{{DAV}}}sync-token"].text)
+        reported = etree.fromstring(self.dav("REPORT", SIM, sync_collection()).content)
+        self.assertEqual(props[f"{{{DAV}}}sync-token"].text, reported.findtext("d:sync-token", namespaces=NS))
+        self.assertTrue(props[f"{{{NS['cs']}}}getctag"].text)
         zone = Calendar.from_ical(props[f"{{{CALDAV}}}calendar-timezone"].text)
         self.assertEqual([str(tz["TZID"]) for tz in zone.walk("VTIMEZONE")], [self.feed_zone])
         privileges = props[f"{{{DAV}}}current-user-privilege-set"].iterfind("d:privilege/*", NS)
@@ -233,7 +237,9 @@ class TestCalDav(FeedCase, HttpCase):
 
     def test_depth_one_lists_objects_whose_etags_are_those_of_get(self):
         found, _statuses = responses(
-            self.dav("PROPFIND", SIM, propfind("d:getetag", "d:getcontentlength"), depth=1)
+            self.dav(
+                "PROPFIND", SIM, propfind("d:getetag", "d:getcontentlength", "d:getlastmodified"), depth=1
+            )
         )
         objects = {href: props for href, props in found.items() if href != SIM}
         self.assertEqual(
@@ -244,6 +250,10 @@ class TestCalDav(FeedCase, HttpCase):
             self.assertEqual(response.status_code, 200)
             self.assertEqual(response.headers["ETag"], props[f"{{{DAV}}}getetag"].text)
             self.assertEqual(len(response.content), int(props[f"{{{DAV}}}getcontentlength"].text))
+            self.assertEqual(  # RFC 1123, from the entry's last change
+                parsedate_to_datetime(props[f"{{{DAV}}}getlastmodified"].text),
+                parsedate_to_datetime(response.headers["Last-Modified"]),
+            )
             not_modified = self.dav("GET", href, headers={"If-None-Match": response.headers["ETag"]})
             self.assertEqual(not_modified.status_code, 304)
             self.assertEqual(self.dav("HEAD", href).headers["ETag"], response.headers["ETag"])
@@ -362,6 +372,77 @@ class TestCalDav(FeedCase, HttpCase):
         self.assertEqual(usage.mapped("route"), ["caldav"])
         self.assertEqual(usage.status, 207)
 
+    # -- what the cold review found ------------------------------------------------------------
+
+    def test_the_challenge_is_ascii_whatever_the_calendars_name(self):
+        self.set_feed_param("name", "Foglalások – Tárgyaló ő 日本")
+        response = self.dav("PROPFIND", ROOT, depth=0, token=False)
+        self.assertEqual(response.status_code, 401)
+        self.assertEqual(response.headers["WWW-Authenticate"], 'Basic realm="calendar", charset="UTF-8"')
+
+    def test_a_non_ascii_authorization_header_is_a_401(self):
+        for header in ("Basic Ã©", "Basic é==", "Bearer Ã©"):
+            response = self.dav("PROPFIND", ROOT, depth=0, token=False, headers={"Authorization": header})
+            self.assertEqual(response.status_code, 401, header)
+
+    def test_names_with_control_characters_are_published_cleaned(self):
+        self.sim_room.write({"name": "Sim\x0bRoom 1", "location": "Floor\x0c 2"})  # pasted from Word
+        found, _statuses = responses(
+            self.dav("PROPFIND", HOME, propfind("d:displayname", "c:calendar-description"), depth=1)
+        )
+        self.assertEqual(found[SIM][f"{{{DAV}}}displayname"].text, "SimRoom 1")
+        self.assertEqual(found[SIM][f"{{{CALDAV}}}calendar-description"].text, "Floor 2")
+
+    def test_a_room_coded_all_is_a_room_like_any_other(self):
+        room = self.env["calendar.room"].create({"name": "Atrium", "code": "all"})
+        self.book(room, self.local_time(1, 14), self.local_time(1, 15), name="In the atrium")
+        found, _statuses = responses(self.dav("PROPFIND", HOME, propfind("d:displayname"), depth=1))
+        self.assertEqual(found[f"{HOME}room-all/"][f"{{{DAV}}}displayname"].text, "Atrium")
+        self.assertEqual(found[ALL][f"{{{DAV}}}displayname"].text, "Room bookings")
+        found, _statuses = responses(self.dav("REPORT", f"{HOME}room-all/", calendar_query(), depth=1))
+        self.assertEqual(len(found), 1)
+
+    def test_a_token_newer_than_the_feed_is_refused(self):
+        """As after a restore from a backup: stamps are issued again, a newer token would miss them."""
+        token = etree.fromstring(self.dav("REPORT", SIM, sync_collection()).content).findtext(
+            "d:sync-token", namespaces=NS
+        )
+        self.feed.change_stamp -= 1
+        response = self.dav("REPORT", SIM, sync_collection(token))
+        self.assertEqual(response.status_code, 403)
+        self.assertIsNotNone(etree.fromstring(response.content).find("d:valid-sync-token", NS))
+
+    def test_calendars_answer_without_a_stored_time_zone(self):
+        self.env["ir.config_parameter"].search([("key", "=", "external_calendar_api.tz")]).unlink()
+        self.assertEqual(self.dav("PROPFIND", SIM, propfind("d:getetag"), depth=1).status_code, 207)
+        self.assertEqual(self.dav("REPORT", SIM, sync_collection()).status_code, 207)
+
+    def test_malformed_multiget_hrefs_come_back_as_404(self):
+        hrefs = ["http://[/w/caldav/calendars/all/1.ics", "%zz", f"{ALL}{self.sim_only.id}.ics", ROOT]
+        body = (
+            f'<c:calendar-multiget xmlns:d="DAV:" xmlns:c="{CALDAV}"><d:prop><d:getetag/></d:prop>'
+            + "".join(f"<d:href>{href}</d:href>" for href in hrefs)
+            + "</c:calendar-multiget>"
+        )
+        _found, statuses = responses(self.dav("REPORT", SIM, body))
+        self.assertEqual(
+            {href: statuses[href] for href in hrefs}, dict.fromkeys(hrefs, "HTTP/1.1 404 Not Found")
+        )
+
+    def test_an_update_that_renders_objects_differently_is_synced(self):
+        token = etree.fromstring(self.dav("REPORT", SIM, sync_collection()).content).findtext(
+            "d:sync-token", namespaces=NS
+        )
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE calendar_feed_entry SET ics_block = 'rendered by an older version' WHERE event_id = %s",
+            [self.sim_only.id],
+        )
+        self.env["calendar.feed.entry"].invalidate_model()
+        self.env["calendar.feed.entry"]._render_all_again()  # what an update of the addon does
+        found, _statuses = responses(self.dav("REPORT", SIM, sync_collection(token)))
+        self.assertEqual(list(found), [self.object_href(SIM, self.sim_only)])
+
 
 SEED = 20261126
 FUZZ_REQUESTS = 300
@@ -444,6 +525,8 @@ class TestCalDavFuzz(FeedCase, HttpCase):
         headers = {
             "Authorization": rng.choice(
                 [
+                    "Basic Ã©",
+                    "Bearer Ã©",
                     "Basic " + base64.b64encode(f"u:{secret}".encode()).decode(),
                     f"Bearer {secret}",
                     "Basic !!",
@@ -484,3 +567,35 @@ class TestCalDavFuzz(FeedCase, HttpCase):
         finally:
             logging.getLogger("odoo").removeHandler(errors)
         self.assertEqual([record.getMessage()[:300] for record in errors.records], [])
+
+
+@tagged("post_install", "-at_install")
+class TestCalDavIncrementalSync(RandomChanges, FeedCase, TransactionCase):
+    """Following sync-collection deltas always gives what listing the calendar gives (seeded)."""
+
+    def report(self, calendar, body):
+        headers = {"Authorization": f"Bearer {self.token}", "Depth": "1"}
+        answer = self.env["calendar.feed.dav"]._answer("REPORT", calendar, headers, body.encode())
+        self.assertEqual(answer.status, 207, answer.read())
+        root = etree.fromstring(answer.read())
+        etags = {item.findtext("d:href", namespaces=NS): item.findtext(".//d:getetag", namespaces=NS)
+                 for item in root.iterfind("d:response", NS)}  # fmt: skip
+        return etags, root.findtext("d:sync-token", namespaces=NS)
+
+    def test_deltas_reproduce_the_calendar(self):
+        self.token = self.enable_endpoint()
+        for seed in range(60):
+            calendar = [SIM, ALL, DEBRIEF][seed % 3]
+            with closing(self.env.cr.savepoint()):
+                rng = random.Random(seed)
+                bookings = self.env["calendar.event"]
+                for _ in range(3):
+                    bookings = self.random_change(rng, bookings)
+                client, token = self.report(calendar, sync_collection())
+                for step in range(STEPS):
+                    bookings = self.random_change(rng, bookings)
+                    delta, token = self.report(calendar, sync_collection(token))
+                    client |= delta
+                    client = {href: etag for href, etag in client.items() if etag is not None}
+                    listed, _token = self.report(calendar, calendar_query())
+                    self.assertEqual(client, listed, f"seed {seed}, step {step}")

@@ -30,7 +30,16 @@ from booking_feed.dav_request import (
     read_sync_token,
     sync_token_uri,
 )
-from booking_feed.dav_response import Node, Resource, empty, error_body, hrefs, http_date, multistatus
+from booking_feed.dav_response import (
+    Node,
+    Resource,
+    empty,
+    error_body,
+    href_value,
+    multistatus,
+    present,
+)
+from booking_feed.sync import SyncTokenExpired, check_sync_token
 
 GETETAG, DISPLAYNAME = clark(DAV, "getetag"), clark(DAV, "displayname")
 
@@ -240,7 +249,7 @@ def test_fuzzed_bytes_parse_or_raise_dav_errors(body):
      ("/w/caldav/calendars", Target("home")), ("/w/caldav/calendars/all/", Target("collection", ALL_ROOMS)),
      ("/w/caldav/calendars/room-all/", Target("collection", "all")),
      ("/w/caldav/calendars/room-SIM1/42.ics", Target("object", "SIM1", 42)),
-     ("/w/caldav/calendars/all/2147483647.ics", Target("object", "all", 2147483647)),
+     ("/w/caldav/calendars/all/2147483647.ics", Target("object", ALL_ROOMS, 2147483647)),
      ("http://host:8069/w/caldav/calendars/room-SIM%31/42.ics", Target("object", "SIM1", 42))],
 )  # fmt: skip
 def test_paths_name_resources(path, target):
@@ -251,7 +260,9 @@ def test_paths_name_resources(path, target):
     "path",
     ["/w/caldavx", "/w/caldav/calendars/SIM1/", "/w/caldav/calendars/room-/", "/w/caldav/calendars/all/0.ics",
      "/w/caldav/calendars/all/1.ics/x", "/w/caldav/calendars/all/../../principal/1.ics", "/w/caldav/other",
-     "/w/caldav/calendars/all/2147483648.ics", "/w/caldav/calendars/all/1.ICS"],
+     "/w/caldav/calendars/all/2147483648.ics", "/w/caldav/calendars/all/1.ICS",
+     "/w/caldav/calendars/room-%00/", "/w/caldav/calendars/room-a.b/",
+     f"/w/caldav/calendars/room-{'A' * 33}/"],
 )  # fmt: skip
 def test_other_paths_name_nothing(path):
     assert parse_path(path) is None
@@ -260,6 +271,12 @@ def test_other_paths_name_nothing(path):
 def test_paths_are_written_as_they_are_read():
     assert parse_path(collection_path(ALL_ROOMS)) == Target("collection", ALL_ROOMS)
     assert parse_path(object_path("all", 3)) == Target("object", "all", 3)
+    assert collection_path("all") != collection_path(ALL_ROOMS), "a room coded 'all' is not every room"
+
+
+@pytest.mark.parametrize("href", ["http://[/w/caldav/calendars/all/1.ics", "http://[zz]/w/caldav/", "%zz"])
+def test_malformed_hrefs_name_nothing(href):
+    assert parse_path(href) is None
 
 
 @pytest.mark.parametrize(
@@ -283,10 +300,21 @@ def basic(user_password: bytes) -> str:
     ("header", "secret"),
     [(basic(b"anyone:s3cret"), "s3cret"), (basic(b":s3cret"), "s3cret"), (basic(b"me:a:b"), "a:b"),
      ("Bearer s3cret", "s3cret"), (basic(b"me:"), None), (basic(b"nocolon"), None), ("Basic !!", None),
+     ("Basic Ã©", None), ("Basic é===", None), ("Bearer ", None),
      (basic(b"me:\xff"), None), ("Digest x", None), ("", None), (None, None)],
 )  # fmt: skip
 def test_credentials_are_the_password_or_bearer_token(header, secret):
     assert credentials(header) == secret
+
+
+@pytest.mark.parametrize(("stamp", "valid"), [(4, True), (2, True), (7, True), (1, False), (8, False)])
+def test_sync_tokens_must_lie_between_the_floor_and_the_feed(stamp, valid):
+    """Older than forgotten deletions, or newer than the feed (a database restored from a backup): expired."""
+    if valid:
+        check_sync_token(stamp, 2, 7)
+    else:
+        with pytest.raises(SyncTokenExpired):
+            check_sync_token(stamp, 2, 7)
 
 
 def test_sync_tokens_are_read_back_for_their_signature_only():
@@ -317,7 +345,7 @@ def test_multistatus_puts_missing_properties_in_a_404_propstat():
 
 
 def test_propname_lists_names_without_values():
-    resource = Resource("/a/", {GETETAG: '"x"', DISPLAYNAME: "Sim", "{urn:x}absent": None})
+    resource = Resource("/a/", present({GETETAG: '"x"', DISPLAYNAME: "Sim", "{urn:x}absent": None}))
     root = parsed(multistatus([resource], PropRequest("propname")))
     prop = root.find(f"{{{DAV}}}response/{{{DAV}}}propstat/{{{DAV}}}prop")
     assert [(child.tag, child.text) for child in prop] == [(GETETAG, None), (DISPLAYNAME, None)]
@@ -332,7 +360,11 @@ def test_gone_hrefs_and_the_sync_token_close_the_multistatus():
 
 
 def test_nested_values_are_written_as_elements():
-    value = (*empty(DAV, "collection"), Node(clark(CALDAV, "comp"), (), {"name": "VEVENT"}), *hrefs("/p/"))
+    value = (
+        *empty(DAV, "collection"),
+        Node(clark(CALDAV, "comp"), (), {"name": "VEVENT"}),
+        *href_value("/p/"),
+    )
     root = parsed(multistatus([Resource("/a/", {"{urn:x}v": value})], PropRequest("allprop")))
     prop = root.find(f"{{{DAV}}}response/{{{DAV}}}propstat/{{{DAV}}}prop/{{urn:x}}v")
     assert [child.tag for child in prop] == [f"{{{DAV}}}collection", f"{{{CALDAV}}}comp", f"{{{DAV}}}href"]
@@ -345,8 +377,3 @@ def test_error_bodies_name_the_precondition_and_the_reason():
     assert root.tag == f"{{{DAV}}}error"
     assert root[0].tag == f"{{{DAV}}}need-privileges"
     assert "read-only" in root.itertext()
-
-
-def test_http_dates_are_gmt():
-    assert http_date(datetime(2026, 3, 5, 8, 30)) == "Thu, 05 Mar 2026 08:30:00 GMT"
-    assert http_date(datetime(2026, 3, 5, 8, 30, tzinfo=UTC)) == "Thu, 05 Mar 2026 08:30:00 GMT"
