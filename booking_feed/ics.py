@@ -147,7 +147,14 @@ def calendar_object(vevent_block: bytes, prodid=DEFAULT_PRODID) -> bytes:
     Unlike a feed, an object names no METHOD (RFC 4791, 4.1) nor calendar
     properties: those are the collection's.
     """
-    return "".join(_calendar_head(prodid)).encode() + vevent_block + ("END:VCALENDAR" + CRLF).encode()
+    head, tail = _object_envelope(prodid)
+    return head + vevent_block + tail
+
+
+@lru_cache(maxsize=4)
+def _object_envelope(prodid):
+    """Made once: a build makes an object of every booking, to digest it."""
+    return "".join(_calendar_head(prodid)).encode(), ("END:VCALENDAR" + CRLF).encode()
 
 
 @lru_cache(maxsize=8)

@@ -90,14 +90,12 @@ class ObjectRow(NamedTuple):
 class CalendarFeedDav(models.AbstractModel):
     """Answers to CalDAV requests (RFC 4791, 6578): every published room as a read-only calendar.
 
-    The tree: ``/w/caldav/`` (root), ``principal/``, ``calendars/`` (the
-    home), a calendar per room in the token's scope (``calendars/room-<code>/``)
-    and one of all of them (``calendars/all/``), each holding one object per
-    live booking of the feed's window (``<booking id>.ics``). Everything is
-    read from the feed's entries: the objects are the ICS feed's VEVENTs,
-    ETags digests of their bytes made at build time, sync tokens the
-    entries' change stamps. The context holds the token's rooms
-    (``external_calendar_scope``, None for every room) and the rooms whose
+    The tree: ``/w/caldav/`` (root), ``principal/``, ``calendars/`` (the home), a calendar per
+    room in the token's scope (``calendars/room-<code>/``) and one of all (``calendars/all/``),
+    each holding one object per live booking of the feed's window (``<booking id>.ics``). All is
+    read from the feed's entries: objects are the ICS feed's VEVENTs, ETags digests of their
+    bytes made at build time, sync tokens the entries' change stamps. The context holds the
+    token's rooms (``external_calendar_scope``, None for every room) and the rooms whose
     departures it learns of (``external_calendar_seen_scope``).
     """
 
@@ -138,6 +136,7 @@ class CalendarFeedDav(models.AbstractModel):
 
     @api.model
     def _answer_method(self, method, path, headers, body):
+        """The answer of an authenticated request; errors are raised as DavError (or NotBuiltYet)."""
         if method == "OPTIONS":
             return Answer(TEXT_CONTENT_TYPE, b"")
         if method in WRITE_PRIVILEGES:
@@ -191,13 +190,16 @@ class CalendarFeedDav(models.AbstractModel):
             })]  # fmt: skip
         if target.kind == "home":
             home = Resource(HOME_PATH, {**plain, RESOURCETYPE: empty(DAV, "collection")})
-            rooms = self._rooms() if depth else None
-            return [home, *(self._collection_resources(feed, rooms, props) if depth else [])]
+            return [home, *(self._collection_resources(feed, self._rooms(), props) if depth else [])]
         if target.kind == "collection":
             room = self._rooms(target.collection) if target.collection != ALL_ROOMS else None
             collection = self._collection_resources(feed, room, props, with_all=room is None)
-            objects = self._object_resources(target.collection, self._members(target.collection), props)
-            return [*collection, *(objects if depth else [])]
+            if not depth:  # clients ask this often, to compare the ctag or sync token
+                return collection
+            return [
+                *collection,
+                *self._object_resources(target.collection, self._members(target.collection), props),
+            ]
         resources = self._object_resources(target.collection, self._members(target.collection, target), props)
         if not resources:
             raise DavError(404, "no such booking in this calendar")
