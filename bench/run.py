@@ -10,6 +10,9 @@ the script measures, in this order:
   revalidation, a one-room feed, and the full ICS feed through a feed key
   for every room and through a key for one room;
 - what logging a request's use costs (an INSERT and a writing commit);
+- CalDAV: a Depth 1 PROPFIND of a calendar (every room's, then one room's)
+  beside a warm JSON GET of the same events, and a sync-collection REPORT
+  after one booking changed;
 - the same events rendered by icalendar's object model (the naive
   baseline), by a plain string writer (the floor) and by Odoo's own
   ``calendar.event._get_ics_file()`` merged (what Odoo exports do).
@@ -24,9 +27,11 @@ loop is bounded. Usage: ``make bench`` or ``make bench ARGS="--sizes 1000"``.
 """
 
 import argparse
+import base64
 import http.client
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -35,6 +40,7 @@ import tracemalloc
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import icalendar
@@ -235,13 +241,85 @@ def measure_baselines(env, size):
     return results
 
 
-def http_get(path, headers=None):
+def http_get(path, headers=None, method="GET", body=None):
     connection = http.client.HTTPConnection("127.0.0.1", PORT, timeout=120)
-    connection.request("GET", path, headers=headers or {})
+    connection.request(method, path, body=body, headers=headers or {})
     response = connection.getresponse()
     body = response.read()
     connection.close()
     return response.status, dict(response.getheaders()), body
+
+
+DAV_SYNC_TOKEN = b'<d:propfind xmlns:d="DAV:"><d:prop><d:sync-token/></d:prop></d:propfind>'
+DAV_ETAGS = b'<d:propfind xmlns:d="DAV:"><d:prop><d:getetag/><d:getcontenttype/></d:prop></d:propfind>'
+
+
+def dav_sync(token):
+    return (b'<d:sync-collection xmlns:d="DAV:"><d:sync-token>' + token.encode() + b"</d:sync-token>"
+            b"<d:sync-level>1</d:sync-level><d:prop><d:getetag/></d:prop></d:sync-collection>")  # fmt: skip
+
+
+#: The calendars measured: (row label, CalDAV collection, JSON filter of the same events).
+DAV_CALENDARS = (
+    ("room booked by every booking", "room-BIG", "&room=BIG"),
+    ("every room", "all", ""),
+    ("one room of 20", "room-R1", "&room=R1"),
+)
+
+
+def measure_caldav(secret, odoo_calls):
+    """PROPFIND Depth 1 on calendars beside a warm JSON GET of the same events, and a sync-collection
+    REPORT after one booking changed (the feed rebuilt before, untimed: that is the change's cost).
+
+    First a room is added to every booking (untimed), so that one calendar holds them all.
+    """
+    auth = {"Authorization": "Basic " + base64.b64encode(f"bench:{secret}".encode()).decode()}
+    json_path = f"/w/api/v2/public_calendar.json?token={secret}"
+
+    def token_of(path):
+        _s, _h, body = http_get(path, auth | {"Depth": "0"}, "PROPFIND", DAV_SYNC_TOKEN)
+        return re.search(rb"<d:sync-token>([^<]+)<", body).group(1).decode()
+
+    def until_rebuilt(path, token):
+        """The first request after a change rebuilds the feed, unless a build is under way (the
+        server's cron): then a later one does. Bounded: 10 minutes at most."""
+        for _ in range(3000):
+            http_get(json_path)
+            if token_of(path) != token:
+                return
+            time.sleep(0.2)
+        raise RuntimeError("the feed was not rebuilt after a change")
+
+    every_room = "/w/caldav/calendars/all/"
+    before = token_of(every_room)
+    odoo_calls.add_room_to_every_booking("BIG")
+    until_rebuilt(every_room, before)
+    results = {}
+    for _label, calendar, query in DAV_CALENDARS:
+        dav_path, dav_headers = f"/w/caldav/calendars/{calendar}/", auth | {"Depth": "1"}
+        status, _h, body = http_get(dav_path, dav_headers, "PROPFIND", DAV_ETAGS)
+        assert status == 207, status
+        results[f"dav_{calendar}_objects"] = body.count(b"<d:response>") - 1
+        results[f"dav_{calendar}_propfind"], _ = timed(
+            partial(http_get, dav_path, dav_headers, "PROPFIND", DAV_ETAGS)
+        )
+        results[f"dav_{calendar}_json"], _ = timed(
+            partial(http_get, json_path + query, {"Accept-Encoding": "identity"})
+        )
+    path = "/w/caldav/calendars/room-BIG/"
+    tokens = []
+
+    def change_and_rebuild():
+        tokens.append(token_of(path))
+        odoo_calls.change_one_booking()
+        until_rebuilt(path, tokens[-1])
+
+    def sync():
+        status, _h, body = http_get(path, auth, "REPORT", dav_sync(tokens[-1]))
+        assert status == 207 and body.count(b"<d:response>") == 1, (status, body[:500])
+
+    results["dav_sync_one_change"], _ = timed(sync, setup=change_and_rebuild)
+    return results
 
 
 def measure_usage_log(env):
@@ -260,7 +338,7 @@ def measure_usage_log(env):
     return (logged.median - unlogged.median) / USAGE_BATCH
 
 
-def measure_http(config, database, token, key_tokens):
+def measure_http(config, database, token, key_tokens, odoo_calls):
     server = subprocess.Popen(
         odoo_command(config, "-d", database, "--db-filter", f"^{database}$", "--http-port", str(PORT),
                      "--log-level=warn"),
@@ -293,10 +371,38 @@ def measure_http(config, database, token, key_tokens):
             key_path = f"/w/api/v2/public_calendar.ics?token={key_token}"
             results[name], (key_status, _h, _b) = timed(lambda: http_get(key_path, plain))  # noqa: B023
             assert key_status == 200, key_status
-        return results
+        return results | measure_caldav(token, odoo_calls)
     finally:
         server.terminate()
         server.wait()
+
+
+class OdooCalls:
+    """Changes the benchmark makes while the server runs, through the ORM (so they are journaled)."""
+
+    def __init__(self, registry):
+        self.registry = registry
+
+    @contextmanager
+    def env(self):
+        import odoo  # noqa: PLC0415
+
+        with self.registry.cursor() as cr:
+            yield odoo.api.Environment(cr, odoo.SUPERUSER_ID, {"tracking_disable": True})
+
+    def add_room_to_every_booking(self, code):
+        with self.env() as env:
+            room = env["calendar.room"].create({"name": f"Room {code}", "code": code})
+            env.cr.execute(
+                "INSERT INTO calendar_event_calendar_room_rel (event_id, room_id) SELECT id, %s FROM calendar_event",
+                [room.id],
+            )
+            env["calendar.feed.change"]._record_change()
+
+    def change_one_booking(self):
+        with self.env() as env:
+            booking = env["calendar.event"].search([], limit=1, order="start")
+            booking.name = f"Changed at {time.perf_counter()}"
 
 
 def bench_size(config, size):
@@ -325,8 +431,8 @@ def bench_size(config, size):
             ],
         }
         cr.commit()
+    results |= measure_http(config, database, token, key_tokens, OdooCalls(registry))
     Registry.delete(database)
-    results |= measure_http(config, database, token, key_tokens)
     return results
 
 
@@ -371,6 +477,19 @@ def print_table(rows, settings):
         main, every, one = (r[name].median for name in ("warm_get", "all_rooms_key_get", "one_room_key_get"))
         print(f"| {size:,} | {r['warm_get']} | {r['all_rooms_key_get']} | {r['one_room_key_get']} "
               f"| {every / main:.2f} | {one / main:.2f} | {r['usage_log'] * 1000:.3f} ms |")  # fmt: skip
+    print(
+        "\nCalDAV (PROPFIND Depth 1 asking getetag and getcontenttype, beside a warm JSON GET of the same "
+        "events; sync-collection REPORT of the room booked by every booking after one change):\n\n"
+        "| bookings | calendar | objects | PROPFIND Depth 1 | JSON GET | PROPFIND / JSON (≤ 2) "
+        "| one-change sync (< 50 ms) |"
+    )
+    print("|---:|---|---:|---:|---:|---:|---:|")
+    for size, r in rows:
+        for label, calendar, _query in DAV_CALENDARS:
+            propfind, json_get = r[f"dav_{calendar}_propfind"], r[f"dav_{calendar}_json"]
+            sync = r["dav_sync_one_change"] if calendar == "room-BIG" else ""
+            print(f"| {size:,} | {label} | {r[f'dav_{calendar}_objects']:,} | {propfind} | {json_get} "
+                  f"| {propfind.median / json_get.median:.2f} | {sync} |")  # fmt: skip
 
 
 def main():
