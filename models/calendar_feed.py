@@ -13,6 +13,7 @@ from odoo.tools import SQL
 
 from ..booking_feed import calendar_envelope, document_envelope, document_head
 from ..booking_feed.api import DISPLAY_PATH, FEED_PATH
+from ..booking_feed.dav_request import DAV_ROOT
 from ..booking_feed.encoding import gzip_chunks
 from ..booking_feed.records import strictly_after
 from ..booking_feed.settings import (
@@ -129,6 +130,11 @@ class CalendarFeed(models.Model):
     def _get_display_url(self, room_code=None, token=None):
         """The secret link of the board of every room, or of one room's door sign."""
         return self._get_secret_url(DISPLAY_PATH, room_code, token)
+
+    @api.model
+    def _get_caldav_url(self):
+        """The address CalDAV clients are given (the password is a token, not in the URL)."""
+        return self.env["ir.config_parameter"].sudo().get_param("web.base.url", "").rstrip("/") + DAV_ROOT
 
     @api.model
     def _get_secret_url(self, path, room_code, token):

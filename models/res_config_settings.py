@@ -94,6 +94,10 @@ class ResConfigSettings(models.TransientModel):
     external_calendar_last_error = fields.Text("Last Error", compute="_compute_external_calendar_feed")
     external_calendar_is_large = fields.Boolean(compute="_compute_external_calendar_feed")
     external_calendar_board_url = fields.Char("Board Link", compute="_compute_external_calendar_urls")
+    external_calendar_caldav_url = fields.Char("CalDAV Address", compute="_compute_external_calendar_urls")
+    external_calendar_caldav_password = fields.Char(
+        "CalDAV Password", compute="_compute_external_calendar_urls", help="The secret of the links."
+    )
     external_calendar_lang = fields.Selection(
         _lang_get,
         string="Display Language",
@@ -158,9 +162,11 @@ class ResConfigSettings(models.TransientModel):
         urls = {"ics": Feed._get_feed_url("ics"), "json": Feed._get_feed_url("json")}
         urls |= self._get_external_calendar_subscribe_links()
         urls["board"] = Feed._get_display_url()
+        urls["caldav"] = Feed._get_caldav_url()
         for settings in self:
             for kind, url in urls.items():
                 settings[f"external_calendar_{kind}_url"] = url
+            settings.external_calendar_caldav_password = Feed._get_token()
 
     @api.model
     def _get_external_calendar_subscribe_links(self, token=None):

@@ -34,6 +34,12 @@ class TestFeedSettings(FeedCase, TransactionCase):
             f"https://odoo.example.com/w/api/v2/public_calendar.json?token={token}",
         )
 
+    def test_caldav_account_is_the_address_and_the_token(self):
+        self.env["ir.config_parameter"].set_param("web.base.url", "https://odoo.example.com/")
+        settings = self.settings()
+        self.assertEqual(settings.external_calendar_caldav_url, "https://odoo.example.com/w/caldav/")
+        self.assertEqual(settings.external_calendar_caldav_password, self.env["calendar.feed"]._get_token())
+
     def test_token_is_long_random_and_rotates(self):
         Feed = self.env["calendar.feed"]
         old = Feed._get_token()
