@@ -259,6 +259,23 @@ def dav_sync(token):
             b"<d:sync-level>1</d:sync-level><d:prop><d:getetag/></d:prop></d:sync-collection>")  # fmt: skip
 
 
+def dav_sync_token(auth, path):
+    """The sync token of a calendar now (a Depth 0 PROPFIND)."""
+    _s, _h, body = http_get(path, auth | {"Depth": "0"}, "PROPFIND", DAV_SYNC_TOKEN)
+    return re.search(rb"<d:sync-token>([^<]+)<", body).group(1).decode()
+
+
+def wait_for_rebuild(auth, json_path, path, token):
+    """The first request after a change rebuilds the feed, unless a build is under way (the
+    server's cron): then a later one does. Bounded: 10 minutes at most."""
+    for _ in range(3000):
+        http_get(json_path)
+        if dav_sync_token(auth, path) != token:
+            return
+        time.sleep(0.2)
+    raise RuntimeError("the feed was not rebuilt after a change")
+
+
 #: The calendars measured: (row label, CalDAV collection, JSON filter of the same events).
 DAV_CALENDARS = (
     ("room booked by every booking", "room-BIG", "&room=BIG"),
@@ -276,21 +293,9 @@ def measure_caldav(secret, odoo_calls):
     auth = {"Authorization": "Basic " + base64.b64encode(f"bench:{secret}".encode()).decode()}
     json_path = f"/w/api/v2/public_calendar.json?token={secret}"
 
-    def token_of(path):
-        _s, _h, body = http_get(path, auth | {"Depth": "0"}, "PROPFIND", DAV_SYNC_TOKEN)
-        return re.search(rb"<d:sync-token>([^<]+)<", body).group(1).decode()
-
-    def until_rebuilt(path, token):
-        """The first request after a change rebuilds the feed, unless a build is under way (the
-        server's cron): then a later one does. Bounded: 10 minutes at most."""
-        for _ in range(3000):
-            http_get(json_path)
-            if token_of(path) != token:
-                return
-            time.sleep(0.2)
-        raise RuntimeError("the feed was not rebuilt after a change")
-
     every_room = "/w/caldav/calendars/all/"
+    token_of = partial(dav_sync_token, auth)
+    until_rebuilt = partial(wait_for_rebuild, auth, json_path)
     before = token_of(every_room)
     odoo_calls.add_room_to_every_booking("BIG")
     until_rebuilt(every_room, before)
@@ -477,6 +482,10 @@ def print_table(rows, settings):
         main, every, one = (r[name].median for name in ("warm_get", "all_rooms_key_get", "one_room_key_get"))
         print(f"| {size:,} | {r['warm_get']} | {r['all_rooms_key_get']} | {r['one_room_key_get']} "
               f"| {every / main:.2f} | {one / main:.2f} | {r['usage_log'] * 1000:.3f} ms |")  # fmt: skip
+    print_caldav_table(rows)
+
+
+def print_caldav_table(rows):
     print(
         "\nCalDAV (PROPFIND Depth 1 asking getetag and getcontenttype, beside a warm JSON GET of the same "
         "events; sync-collection REPORT of the room booked by every booking after one change):\n\n"

@@ -30,6 +30,8 @@ APPLE_ICAL = "http://apple.com/ns/ical/"
 MAX_BODY_BYTES = 2 * 1024 * 1024
 #: Clients fetch objects in batches of tens; a thousand bounds the work of one request.
 MAX_HREFS = 1000
+#: Clients ask for about fifteen properties.
+MAX_PROPERTIES = 100
 DAV_ROOT = "/w/caldav/"
 PRINCIPAL_PATH = f"{DAV_ROOT}principal/"
 HOME_PATH = f"{DAV_ROOT}calendars/"
@@ -212,10 +214,17 @@ class PropRequest:
     names: tuple[str, ...] = ()
 
     def wants(self, name: str) -> bool:
+        """Whether the value of ``name`` is asked for."""
         return name in self.names or (self.kind == "allprop" and name not in NOT_IN_ALLPROP)
+
+    def lists(self, name: str) -> bool:
+        """Whether ``name`` is in the answer: its value is asked for, or all names are (propname)."""
+        return self.kind == "propname" or self.wants(name)
 
 
 def _element_names(parent) -> tuple[str, ...]:
+    if len(parent) > MAX_PROPERTIES:  # each one missing is written back for every resource
+        raise bad_request(f"ask for at most {MAX_PROPERTIES} properties")
     names = []
     for child in parent:
         if not isinstance(child.tag, str) or not child.tag.startswith("{"):

@@ -56,7 +56,7 @@ def empty(namespace: str, *names: str) -> tuple[Node, ...]:
 
 
 def wrapped(outer: tuple[str, str], inner: tuple[str, str], items: Iterable[Node]) -> tuple[Node, ...]:
-    """``<outer><inner>item</inner></outer>`` per item (supported-report-set, privilege sets)."""
+    """``<outer><inner>item</inner></outer>`` per item (supported-report-set)."""
     return tuple(Node(clark(*outer), (Node(clark(*inner), (item,)),)) for item in items)
 
 

@@ -45,7 +45,8 @@ def filter_signature(query_items) -> str:
 
 def check_sync_token(stamp: int, floor: int, latest: int) -> None:
     """Refuse a token older than the forgotten deletions (``floor``) or newer than the feed (``latest``):
-    after a restore from a backup, stamps are issued again, and such a token would miss their changes."""
+    after a restore from a backup, stamps are issued again, and such a token would miss their changes
+    (while it is newer; once the feed passes it, nothing tells them apart)."""
     if not floor <= stamp <= latest:
         raise SyncTokenExpired()
 

@@ -23,7 +23,8 @@ EMAIL_PLACEHOLDER = "[e-mail hidden]"
 PHONE_PLACEHOLDER = "[phone hidden]"
 PHONE_MIN_DIGITS = 7
 
-_CONTROL = re.compile(r"\r\n?|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: Control characters, and the two non-characters XML 1.0 refuses (CalDAV answers are XML).
+_CONTROL = re.compile(r"\r\n?|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 _EMAIL = re.compile(r"(?:mailto:)?[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
 
 # Dates and times are found first and set aside, so their digits never join a phone number.
@@ -50,7 +51,7 @@ _MASK = "\x00"  # never in cleaned text
 
 
 def clean_text(text: str) -> str:
-    """``text`` without control characters, its line breaks as LF."""
+    """``text`` without control characters (nor U+FFFE, U+FFFF), its line breaks as LF."""
     return _CONTROL.sub(_line_break_or_nothing, text)
 
 

@@ -66,12 +66,16 @@ from ..booking_feed.text import clean_text
 from .calendar_event import ODOO_COLORS
 from .calendar_feed_query import JSON_STATUSES
 
-#: Entries' columns of an object: the booking, its stored ETag, size and last change (RFC 1123).
+#: Entries' columns of an object: the booking, its ETag (made at build time; now for rows written by
+#: a version that did not store it), size and last change (RFC 1123).
 OBJECT_COLUMNS = SQL(
-    """calendar_feed_entry.id, calendar_feed_entry.event_id, calendar_feed_entry.object_etag,
+    """calendar_feed_entry.id, calendar_feed_entry.event_id,
+       COALESCE(calendar_feed_entry.object_etag, left(encode(sha256(convert_to(
+           %s || calendar_feed_entry.ics_block || %s, 'UTF8')), 'hex'), 32)),
        octet_length(calendar_feed_entry.ics_block) + %s,
        to_char(calendar_feed_entry.modified_at, 'Dy, DD Mon YYYY HH24:MI:SS "GMT"'),
        calendar_feed_entry.room_codes""",
+    *(part.decode() for part in calendar_object(b"[]").split(b"[]")),  # rows written without one
     len(calendar_object(b"")),  # the object's envelope
 )
 
@@ -94,7 +98,8 @@ class CalendarFeedDav(models.AbstractModel):
     room in the token's scope (``calendars/room-<code>/``) and one of all (``calendars/all/``),
     each holding one object per live booking of the feed's window (``<booking id>.ics``). All is
     read from the feed's entries: objects are the ICS feed's VEVENTs, ETags digests of their
-    bytes made at build time, sync tokens the entries' change stamps. The context holds the
+    bytes made at build time (or here, for objects a key sees without some rooms), sync tokens
+    the entries' change stamps. The context holds the
     token's rooms (``external_calendar_scope``, None for every room) and the rooms whose
     departures it learns of (``external_calendar_seen_scope``).
     """
@@ -210,9 +215,9 @@ class CalendarFeedDav(models.AbstractModel):
         """The calendar of every room the token opens (if ``with_all``), then one per room of ``rooms``."""
         settings = feed._get_settings()
         codes = [*([ALL_ROOMS] if with_all else []), *(rooms.mapped("code") if rooms else [])]
-        ctags = self._ctags(feed, codes) if props.wants(GETCTAG) else {}
+        ctags = self._ctags(feed, codes) if props.lists(GETCTAG) else {}
         # The sync token of every calendar is the feed's: what a sync-collection REPORT would return.
-        timezone = timezone_calendar(settings.timezone).decode() if props.wants(CALENDAR_TIMEZONE) else None
+        timezone = timezone_calendar(settings.timezone).decode() if props.lists(CALENDAR_TIMEZONE) else None
         resources = []
         for room in [*([None] if with_all else []), *(rooms or [])]:
             feed_room = room and room._to_feed_room()  # names and locations as the feeds publish them
@@ -237,15 +242,12 @@ class CalendarFeedDav(models.AbstractModel):
 
     @api.model
     def _ctags(self, feed, codes):
-        """``{code: ctag}``: the stamp of each calendar's last change, in one read of the entries.
-
-        Clients that do not sync by token (Thunderbird) compare it to know
-        whether to read a calendar again; it never goes back, even when old
-        tombstones are forgotten (the feed's sync floor).
-        """
+        """``{code: ctag}``: the stamp of each calendar's last change, for clients that poll it
+        (Thunderbird); it never goes back, even when old tombstones are forgotten (the sync floor)."""
         seen_scope = self.env.context.get("external_calendar_seen_scope")
         rooms = [code for code in codes if code != ALL_ROOMS]
         stamps = self.env["calendar.feed.entry"].sudo()._last_change_stamps([*rooms, *(seen_scope or [])])
+        stamps = {code: stamp or 0 for code, stamp in stamps.items()}  # 0: a room without bookings yet
         if ALL_ROOMS in codes:
             seen = [stamps.get(code, 0) for code in seen_scope or ()]
             stamps[ALL_ROOMS] = feed.change_stamp if seen_scope is None else max(seen, default=0)
@@ -282,8 +284,8 @@ class CalendarFeedDav(models.AbstractModel):
 
     @api.model
     def _object_rows(self, domain, with_data=False):
-        """The objects of the entries of ``domain``, in the feed's order, read in one query
-        (``data``, the object's bytes, only ``with_data``)."""
+        """The objects of the entries of ``domain``, in the feed's order (``data``, the object's
+        bytes, only ``with_data``); bookings naming rooms outside a key's are made again here."""
         Entry = self.env["calendar.feed.entry"].sudo()
         block = SQL("calendar_feed_entry.ics_block") if with_data else SQL("NULL")
         rows = self.env.execute_query(
@@ -393,7 +395,5 @@ class CalendarFeedDav(models.AbstractModel):
         if not rows:
             raise DavError(404, "no such booking in this calendar")
         [row] = rows
-        modified = self.env["calendar.feed.entry"].sudo().browse(row.entry_id).modified_at
-        return Answer(
-            OBJECT_CONTENT_TYPE, row.data, etag=row.etag, last_modified=modified, headers=OBJECT_HEADERS
-        )
+        # No Last-Modified of the booking's: an object can change without it (a key's rooms, a rendering).
+        return Answer(OBJECT_CONTENT_TYPE, row.data, etag=row.etag, headers=OBJECT_HEADERS)

@@ -5,7 +5,7 @@ from datetime import UTC
 from zoneinfo import ZoneInfo
 
 from odoo import api, fields, models
-from odoo.tools import SQL, split_every
+from odoo.tools import SQL, escape_psql, split_every
 
 from ..booking_feed import CANCELLED, dump_event, fingerprint, render_vevent
 from ..booking_feed.api import body_etag
@@ -170,12 +170,15 @@ class CalendarFeedEntry(models.Model):
         its rendering and fingerprint may, so the next request rebuilds the
         feed from fresh blocks instead of serving the previous version's
         output, and a new way of fingerprinting is no change for subscribers.
-        Entries whose rendering did change get a new change stamp, so that
+        Live entries whose rendering did change get a new change stamp, so that
         sync clients (JSON ``since``, CalDAV, webhooks) fetch them again.
         """
         timezone = self.env["calendar.feed"]._get_settings().timezone
         zone = ZoneInfo(timezone)
-        stamp = []  # taken on the first entry rendered differently
+        # Stamps are taken by one writer at a time: wait for a build under way (a live server).
+        feed = self.env["calendar.feed"]._get_singleton()
+        feed._lock_for_rebuild(wait=True)
+        stamp = []  # taken on the first live entry rendered differently
         # Every entry, on purpose; in batches so memory stays bounded.
         all_entries = self.sudo().search([])  # pylint: disable=no-search-all
         for batch in split_every(1000, all_entries.ids, self.sudo().browse):
@@ -187,17 +190,22 @@ class CalendarFeedEntry(models.Model):
                     removed_at=entry.removed_at, change_stamp=entry.change_stamp,
                     seen=entry.seen_room_codes or entry.room_codes,  # entries older than seen_room_codes
                 ))  # fmt: skip
-                if (values[-1]["ics_block"], values[-1]["json_object"]) != (
-                    entry.ics_block,
-                    entry.json_object,
-                ):
+                # Tombstones keep theirs: a delta only names them, and pruning them must not raise
+                # the sync floor to now, which would expire every client's token.
+                if not entry.removed_at and self._renders_differently(entry, values[-1]):
                     stamp = stamp or [self._next_change_stamp()]
                     values[-1]["change_stamp"] = stamp[0]
             self.sudo()._upsert(values)
         if stamp:
-            self.env["calendar.feed"]._get_singleton().change_stamp = stamp[0]
-            self.env["calendar.feed.webhook"]._wake_up()
-        self.env["calendar.feed.change"]._record_change()
+            feed.change_stamp = stamp[0]
+        self.env["calendar.feed.change"]._record_change()  # which wakes the webhooks up
+
+    @staticmethod
+    def _renders_differently(entry, values):
+        """Whether ``values`` publish ``entry`` otherwise than it is stored: its VEVENT, its JSON, or
+        its CalDAV object (a new envelope; entries stored before the object's ETag do not count)."""
+        stored = (entry.ics_block, entry.json_object, entry.object_etag or values["object_etag"])
+        return stored != (values["ics_block"], values["json_object"], values["object_etag"])
 
     # -- bulk access for builds: SQL, since a build may touch 100k entries --
 
@@ -273,13 +281,19 @@ class CalendarFeedEntry(models.Model):
 
     @api.model
     def _last_change_stamps(self, room_codes):
-        """``{room code: stamp}``: the last change of a booking ever in each of these rooms (CalDAV ctags)."""
+        """``{room code: stamp}``: the last change of a booking ever in each of these rooms (CalDAV
+        ctags). Each room's is found walking the stamps' index from the newest: a poll reads a few
+        rows, not the table."""
+        if not room_codes:
+            return {}
         self.flush_model()
+        # Room codes may hold "_": LIKE wildcards are matched literally.
         return dict(self.env.execute_query(SQL(
-            """SELECT code, max(change_stamp) FROM calendar_feed_entry,
-                      unnest(string_to_array(trim(BOTH ',' FROM seen_room_codes), ',')) AS code
-                WHERE code = ANY(%s) GROUP BY code""",
-            list(room_codes),
+            """SELECT code, (SELECT change_stamp FROM calendar_feed_entry
+                              WHERE seen_room_codes LIKE '%%,' || pattern || ',%%'
+                              ORDER BY change_stamp DESC LIMIT 1)
+                 FROM unnest(%s::varchar[], %s::varchar[]) AS codes (code, pattern)""",
+            list(room_codes), [escape_psql(code) for code in room_codes],
         )))  # fmt: skip
 
     def _prune(self, expiry):

@@ -250,9 +250,12 @@ class TestCalDav(FeedCase, HttpCase):
             self.assertEqual(response.status_code, 200)
             self.assertEqual(response.headers["ETag"], props[f"{{{DAV}}}getetag"].text)
             self.assertEqual(len(response.content), int(props[f"{{{DAV}}}getcontentlength"].text))
-            self.assertEqual(  # RFC 1123, from the entry's last change
+            entry = self.env["calendar.feed.entry"].search(
+                [("event_id", "=", int(href.rsplit("/", 1)[1][:-4]))]
+            )
+            self.assertEqual(  # RFC 1123, the booking's last published change
                 parsedate_to_datetime(props[f"{{{DAV}}}getlastmodified"].text),
-                parsedate_to_datetime(response.headers["Last-Modified"]),
+                entry.modified_at.replace(tzinfo=UTC),
             )
             not_modified = self.dav("GET", href, headers={"If-None-Match": response.headers["ETag"]})
             self.assertEqual(not_modified.status_code, 304)
@@ -386,7 +389,7 @@ class TestCalDav(FeedCase, HttpCase):
             self.assertEqual(response.status_code, 401, header)
 
     def test_names_with_control_characters_are_published_cleaned(self):
-        self.sim_room.write({"name": "Sim\x0bRoom 1", "location": "Floor\x0c 2"})  # pasted from Word
+        self.sim_room.write({"name": "Sim\x0bRoom 1\uffff", "location": "Floor\x0c 2"})  # pasted from Word
         found, _statuses = responses(
             self.dav("PROPFIND", HOME, propfind("d:displayname", "c:calendar-description"), depth=1)
         )
@@ -428,6 +431,38 @@ class TestCalDav(FeedCase, HttpCase):
         self.assertEqual(
             {href: statuses[href] for href in hrefs}, dict.fromkeys(hrefs, "HTTP/1.1 404 Not Found")
         )
+
+    def test_propname_and_a_room_without_bookings(self):
+        self.env["calendar.room"].create({"name": "Empty", "code": "TEMPTY"})
+        body = '<d:propfind xmlns:d="DAV:"><d:propname/></d:propfind>'
+        found, _statuses = responses(self.dav("PROPFIND", HOME, body, depth=1))
+        self.assertIn(f"{{{NS['cs']}}}getctag", found[f"{HOME}room-TEMPTY/"])
+        self.assertIn(f"{{{CALDAV}}}calendar-timezone", found[f"{HOME}room-TEMPTY/"])
+        found, _statuses = responses(self.dav("PROPFIND", HOME, propfind("cs:getctag"), depth=1))
+        self.assertTrue(found[f"{HOME}room-TEMPTY/"][f"{{{NS['cs']}}}getctag"].text)
+
+    def test_objects_stored_without_an_etag_still_get_the_right_one(self):
+        """Rows written by a version that did not store it (a worker still running the old code)."""
+        href = self.object_href(SIM, self.sim_only)
+        expected = self.dav("GET", href).headers["ETag"]
+        self.env.cr.execute("UPDATE calendar_feed_entry SET object_etag = NULL")
+        found, _statuses = responses(self.dav("PROPFIND", SIM, propfind("d:getetag"), depth=1))
+        self.assertEqual(found[href][f"{{{DAV}}}getetag"].text, expected)
+        self.assertEqual(self.dav("GET", href).headers["ETag"], expected)
+
+    def test_an_update_keeps_the_stamps_of_tombstones(self):
+        """Pruning them later would raise the sync floor to the update's stamp, expiring every token."""
+        self.debrief_only.unlink()
+        self.dav("PROPFIND", SIM, depth=0)  # the build that makes its tombstone
+        Entry = self.env["calendar.feed.entry"]
+        tombstone = Entry.search([("event_id", "=", self.debrief_only.id)])
+        live = Entry.search([("event_id", "=", self.sim_only.id)])
+        stamps = (tombstone.change_stamp, live.change_stamp)
+        self.env.cr.execute("UPDATE calendar_feed_entry SET ics_block = 'rendered by an older version'")
+        Entry.invalidate_model()
+        Entry._render_all_again()
+        self.assertEqual(tombstone.change_stamp, stamps[0])
+        self.assertGreater(live.change_stamp, stamps[1])
 
     def test_an_update_that_renders_objects_differently_is_synced(self):
         token = etree.fromstring(self.dav("REPORT", SIM, sync_collection()).content).findtext(

@@ -100,6 +100,21 @@ def test_an_empty_propfind_is_allprop_without_calendar_data():
     assert not request.wants(clark(CALDAV, "calendar-timezone"))
 
 
+def test_a_long_list_of_properties_is_400():
+    """Each property a resource lacks is written back for every resource: the list is bounded."""
+    names = "".join(f"<x:p{index}/>" for index in range(101))
+    with pytest.raises(DavError) as caught:
+        parse_propfind(
+            f'<d:propfind xmlns:d="DAV:" xmlns:x="urn:x"><d:prop>{names}</d:prop></d:propfind>'.encode()
+        )
+    assert caught.value.status == 400
+
+
+def test_propname_lists_every_name():
+    request = parse_propfind(b'<d:propfind xmlns:d="DAV:"><d:propname/></d:propfind>')
+    assert request.lists(clark(CALDAV, "calendar-timezone")) and not request.wants(GETETAG)
+
+
 def test_allprop_with_include_adds_the_included():
     body = b'<d:propfind xmlns:d="DAV:"><d:allprop/><d:include><d:sync-token/></d:include></d:propfind>'
     assert parse_propfind(body).wants(clark(DAV, "sync-token"))

@@ -62,6 +62,11 @@ def test_clean_text_drops_control_characters_and_keeps_tabs_and_line_breaks():
     assert clean_text("a\x00b\x01c\r\nd\re\nf\tg\x7fh\x0bi") == "abc\nd\ne\nf\tghi"
 
 
+def test_clean_text_drops_what_xml_cannot_hold():
+    """CalDAV answers are XML 1.0, which refuses U+FFFE and U+FFFF (PostgreSQL stores them)."""
+    assert clean_text("Sim\ufffe Room\uffff") == "Sim Room"
+
+
 @settings(max_examples=500, derandomize=True)
 @given(st.text())
 def test_clean_text_leaves_no_forbidden_control_character(text):
