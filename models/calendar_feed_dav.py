@@ -273,8 +273,7 @@ class CalendarFeedDav(models.AbstractModel):
             return [("id", "=", False)]
         scope = self.env.context.get("external_calendar_scope")
         domain = [*Query._match_domain(query, first, last, scope), ("removed_at", "=", False)]
-        if target is not None:
-            domain.append(("event_id", "=", target.event_id))
+        domain += [("event_id", "=", target.event_id)] if target is not None else []
         return domain if among is None else [*domain, ("id", "in", among)]
 
     @api.model
@@ -294,12 +293,14 @@ class CalendarFeedDav(models.AbstractModel):
         scope = self.env.context.get("external_calendar_scope")
         outside = self.env["calendar.feed.query"]._names_rooms_outside
         trimmed = Entry.browse([row[0] for row in rows if scope is not None and outside(row[5], scope)])
-        # Bookings of rooms outside a key's scope are published without them: their objects are made now.
-        settings = self.env["calendar.feed"].sudo()._get_settings()
-        blocks = self.env["calendar.feed.query"]._published_texts(trimmed, "ics_block", scope, settings)
-        remade = {
-            entry.id: calendar_object(block.encode()) for entry, block in zip(trimmed, blocks, strict=True)
-        }
+        remade = {}
+        if trimmed:
+            settings = self.env["calendar.feed"].sudo()._get_settings()
+            blocks = self.env["calendar.feed.query"]._published_texts(trimmed, "ics_block", scope, settings)
+            remade = {
+                entry.id: calendar_object(block.encode())
+                for entry, block in zip(trimmed, blocks, strict=True)
+            }
         objects = [
             ObjectRow(*row[:5], calendar_object(row[6].encode()) if with_data else None) for row in rows
         ]

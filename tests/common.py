@@ -75,6 +75,17 @@ class FeedCase(RoomBookingCase):
         return moment.astimezone(UTC).replace(tzinfo=None)
 
     @classmethod
+    def book_one_of_each(cls):
+        """Tomorrow, a booking of the Sim room and one of Debriefing; the day after, one of both."""
+        cls.sim_only = cls.book(cls.sim_room, cls.local_time(1, 9), cls.local_time(1, 10), name="Sim only")
+        cls.debrief_only = cls.book(
+            cls.debriefing, cls.local_time(1, 11), cls.local_time(1, 12), name="Debrief only"
+        )
+        cls.both = cls.book(
+            cls.sim_room | cls.debriefing, cls.local_time(2, 9), cls.local_time(2, 10), name="Both"
+        )
+
+    @classmethod
     def enable_endpoint(cls):
         """Turn the endpoint on and return the token of its links."""
         cls.set_feed_param("enabled", True)

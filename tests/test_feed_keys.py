@@ -22,13 +22,7 @@ class TestFeedKeys(FeedCase, HttpCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.token = cls.enable_endpoint()
-        cls.sim_only = cls.book(cls.sim_room, cls.local_time(1, 9), cls.local_time(1, 10), name="Sim only")
-        cls.debrief_only = cls.book(
-            cls.debriefing, cls.local_time(1, 11), cls.local_time(1, 12), name="Debrief only"
-        )
-        cls.both = cls.book(
-            cls.sim_room | cls.debriefing, cls.local_time(2, 9), cls.local_time(2, 10), name="Both"
-        )
+        cls.book_one_of_each()
         Key = cls.env["calendar.feed.key"]
         cls.sim_key = Key.generate({"name": "Sim display", "room_ids": [(6, 0, cls.sim_room.ids)]})
         cls.all_key = Key.generate({"name": "IT sync"})

@@ -67,12 +67,12 @@ CALENDAR_QUERY = xml("""
     <C:time-range start="20060104T000000Z" end="20060105T000000Z"/></C:comp-filter></C:comp-filter></C:filter>
 </C:calendar-query>""")
 
-# RFC 4791, 7.9.1.
+# RFC 4791, 7.9.1 (its calendar renamed).
 MULTIGET = xml("""
 <?xml version="1.0" encoding="utf-8" ?>
 <C:calendar-multiget xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">
   <D:prop><D:getetag/><C:calendar-data/></D:prop>
-  <D:href>/bernard/work/abcd1.ics</D:href><D:href>/bernard/work/mtg1.ics</D:href>
+  <D:href>/bernard/office/abcd1.ics</D:href><D:href>/bernard/office/mtg1.ics</D:href>
 </C:calendar-multiget>""")
 
 # RFC 6578, 3.8.
@@ -161,7 +161,7 @@ def test_a_property_filter_is_refused_with_supported_filter():
 def test_multiget_lists_the_hrefs():
     report = parse_report(MULTIGET)
     assert isinstance(report, Multiget)
-    assert report.hrefs == ("/bernard/work/abcd1.ics", "/bernard/work/mtg1.ics")
+    assert report.hrefs == ("/bernard/office/abcd1.ics", "/bernard/office/mtg1.ics")
 
 
 def test_sync_collection_reads_token_level_and_props():
