@@ -17,7 +17,7 @@ from urllib.parse import unquote, urlsplit
 from lxml import etree
 
 from .api import FeedError, bearer_token
-from .query import QueryError, shown
+from .query import MAX_VALUE_LENGTH, QueryError, shown
 from .records import ROOM_CODE_PATTERN
 from .sync import MAX_NUMBER, decode_sync_token, encode_sync_token
 
@@ -44,7 +44,6 @@ WRITE_PRIVILEGES = {
 READ_METHODS = ("OPTIONS", "GET", "HEAD", "PROPFIND", "REPORT")
 #: Sync tokens are URIs (RFC 6578); after this prefix, the JSON feed's opaque token.
 SYNC_TOKEN_PREFIX = "urn:x-external-calendar:sync:"  # noqa: S105 (the form of tokens, not one)
-MAX_TOKEN_LENGTH = 512
 #: The calendar of every room, at ``calendars/all/`` (rooms are at ``calendars/room-<code>/``); not
 #: a room code (letters, digits, - and _), so a room coded "all" is a room like any other.
 ALL_ROOMS = "*"
@@ -162,7 +161,7 @@ def read_sync_token(uri: str, signature: str) -> int:
     Anything else is the 403 ``valid-sync-token`` of RFC 6578, after which clients sync afresh.
     """
     try:
-        if not uri.startswith(SYNC_TOKEN_PREFIX) or len(uri) > MAX_TOKEN_LENGTH:
+        if not uri.startswith(SYNC_TOKEN_PREFIX) or len(uri) > MAX_VALUE_LENGTH:
             raise QueryError("not a sync token of this server")
         return decode_sync_token(uri[len(SYNC_TOKEN_PREFIX) :], signature)
     except QueryError:

@@ -55,11 +55,6 @@ def empty(namespace: str, *names: str) -> tuple[Node, ...]:
     return tuple(Node(clark(namespace, name)) for name in names)
 
 
-def wrapped(outer: tuple[str, str], inner: tuple[str, str], items: Iterable[Node]) -> tuple[Node, ...]:
-    """``<outer><inner>item</inner></outer>`` per item (supported-report-set)."""
-    return tuple(Node(clark(*outer), (Node(clark(*inner), (item,)),)) for item in items)
-
-
 def status_line(code: int) -> str:
     return f"HTTP/1.1 {code} {HTTPStatus(code).phrase}"
 
@@ -185,8 +180,12 @@ READ_ONLY = tuple(
     Node(clark(DAV, "privilege"), (node,)) for node in empty(DAV, "read", "read-current-user-privilege-set")
 )
 EVENTS_ONLY = (Node(clark(CALDAV, "comp"), (), {"name": "VEVENT"}),)
-REPORTS = wrapped(
-    (DAV, "supported-report"), (DAV, "report"),
-    [Node(clark(CALDAV, "calendar-query")), Node(clark(CALDAV, "calendar-multiget")),
-     Node(clark(DAV, "sync-collection"))],
-)  # fmt: skip
+#: supported-report-set: ``<supported-report><report><name/></report></supported-report>`` each.
+REPORTS = tuple(
+    Node(clark(DAV, "supported-report"), (Node(clark(DAV, "report"), (Node(name),)),))
+    for name in (
+        clark(CALDAV, "calendar-query"),
+        clark(CALDAV, "calendar-multiget"),
+        clark(DAV, "sync-collection"),
+    )
+)
