@@ -39,7 +39,7 @@ import time
 import tracemalloc
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from functools import partial
 from pathlib import Path
 
@@ -124,7 +124,9 @@ def populate(env, size):
         "SELECT e, (%s::int[])[1 + e %% %s] FROM unnest(%s) e",
         [rooms.ids, ROOM_COUNT, event_ids],
     )
-    start = datetime.now(UTC).replace(tzinfo=None, minute=0, second=0, microsecond=0) + timedelta(hours=2)
+    start = datetime.now(timezone.utc).replace(tzinfo=None, minute=0, second=0, microsecond=0) + timedelta(
+        hours=2
+    )
     for series in range(SERIES):
         env["calendar.event"].with_context(tracking_disable=True).create({
             "name": f"Weekly drill {series}", "start": start + timedelta(hours=series),
@@ -224,7 +226,7 @@ def check_like_for_like(env, feed_events):
 def measure_baselines(env, size):
     Feed = env["calendar.feed"]
     settings = Feed._get_settings()
-    window = settings.window(datetime.now(UTC))
+    window = settings.window(datetime.now(timezone.utc))
     feed_events = [
         event for batch in env["calendar.event"]._read_feed_events(window, settings) for event in batch
     ]

@@ -9,9 +9,10 @@ and a sentence for the caller.
 """
 
 import base64
+import ipaddress
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from urllib.parse import unquote, urlsplit
 
 from lxml import etree
@@ -114,9 +115,12 @@ def parse_path(path: str) -> Target | None:
     Whether the room exists and the token opens it is for the caller to say.
     """
     try:
-        path = unquote(urlsplit(path).path)
+        parts = urlsplit(path)
     except ValueError:  # e.g. "http://[/...", in a multiget's href
         return None
+    if not _is_host(parts.netloc):
+        return None
+    path = unquote(parts.path)
     if path != DAV_ROOT.rstrip("/") and not path.startswith(DAV_ROOT):
         return None
     parts = tuple(part for part in path[len(DAV_ROOT) :].split("/") if part)
@@ -129,6 +133,20 @@ def parse_path(path: str) -> Target | None:
     event_id = int(name.group(1)) if name else 0
     # Booking ids are PostgreSQL integers.
     return Target("object", collection, event_id) if 0 < event_id <= MAX_NUMBER else None
+
+
+def _is_host(netloc: str) -> bool:
+    """Whether ``netloc`` is empty, a name or a bracketed IPv6 address; Python before 3.11.4
+    accepts ``http://[zz]/`` where newer ones refuse it."""
+    host = netloc.rpartition("@")[2]
+    if not host.startswith("["):
+        return "[" not in host and "]" not in host
+    literal = host[1:].partition("]")[0]
+    try:
+        ipaddress.IPv6Address(literal)
+    except ValueError:
+        return False
+    return True
 
 
 def _collection(segment: str) -> str | None:
@@ -354,7 +372,7 @@ def _utc_attribute(element, name) -> datetime | None:
     try:
         if not match:
             raise ValueError
-        return datetime.strptime(match.group(1) + match.group(2), "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+        return datetime.strptime(match.group(1) + match.group(2), "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc)
     except ValueError:
         raise bad_request(
             f"time-range {name}: a UTC date-time such as 20260305T083000Z, not {shown(value)}"

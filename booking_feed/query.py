@@ -13,7 +13,7 @@ holds control characters, and quoted (shortened) when a message repeats it.
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from .api import FeedError
@@ -76,11 +76,11 @@ def _parse_moment(name, value, zone, *, is_end):
             day = date.fromisoformat(value)
             if is_end:
                 day += timedelta(days=1)
-            return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
+            return datetime.combine(day, time.min, tzinfo=zone).astimezone(timezone.utc)
         moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace(" ", "+"))
         if moment.utcoffset() is None:
             raise QueryError(f"{name}: {shown(value)} has no UTC offset; add Z or +01:00")
-        return moment.astimezone(UTC)
+        return moment.astimezone(timezone.utc)
     except (ValueError, OverflowError) as error:
         if isinstance(error, QueryError):
             raise

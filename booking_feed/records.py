@@ -9,7 +9,7 @@ import hashlib
 import json
 import re
 from dataclasses import MISSING, dataclass, field, fields
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
 
 from .text import clean_text, hide_contact_details
 
@@ -35,7 +35,7 @@ def utc_text(moment: datetime) -> str:
     isoformat and slicing take 40% less time than strftime, and a build writes
     tens of thousands of these.
     """
-    return moment.astimezone(UTC).isoformat(timespec="seconds")[:19] + "Z"
+    return moment.astimezone(timezone.utc).isoformat(timespec="seconds")[:19] + "Z"
 
 
 def _iso_text(moment: datetime | date) -> str:
@@ -139,7 +139,12 @@ class FeedEvent:
         values = dict(values)
         for name in _TIME_NAMES:
             text = values[name]
-            values[name] = datetime.fromisoformat(text) if "T" in text else date.fromisoformat(text)
+            # Python 3.10 reads no "Z" suffix.
+            values[name] = (
+                datetime.fromisoformat(text.replace("Z", "+00:00"))
+                if "T" in text
+                else date.fromisoformat(text)
+            )
         values["rooms"] = tuple(FeedRoom(**room) for room in values["rooms"])
         return cls(**values)
 

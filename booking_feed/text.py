@@ -45,8 +45,9 @@ _DATE_OR_TIME = re.compile(
     r"(?![0-9])(?![-./][0-9])"
 )
 _SEPARATOR = r"[ \u00a0\u2009\u202f./()-]"
-# Possessive: a long run of digits is read in one pass, never backtracked into.
-_PHONE = re.compile(rf"(?<![\d+])\+?\(?\d++(?:{_SEPARATOR}{{1,2}}+\d++)*+")
+# No possessive quantifiers: Python 3.10 has none and 3.11.2 (Debian 12) mis-matches them. Greedy
+# is as fast here: each group needs a digit right after its separators, so nothing is tried twice.
+_PHONE = re.compile(rf"(?<![\d+])\+?\(?\d+(?:{_SEPARATOR}{{1,2}}\d+)*")
 _MASK = "\x00"  # never in cleaned text
 
 

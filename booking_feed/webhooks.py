@@ -20,7 +20,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
 import requests
@@ -89,7 +89,7 @@ def check_url(url: str) -> str | None:
 
 def message_body(message_type: str, data: dict, now: datetime) -> bytes:
     """``{"type", "timestamp", "data"}`` as compact UTF-8 JSON."""
-    timestamp = now.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    timestamp = now.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
     return json.dumps(
         {"type": message_type, "timestamp": timestamp, "data": data},
         ensure_ascii=False,

@@ -6,7 +6,7 @@ The feed runs from 00:00 ``past_days`` before today to the end of the day
 """
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 MAX_DAYS = 730
@@ -20,6 +20,10 @@ class Window:
     end: datetime
     first_day: date
     last_day: date
+
+
+#: ``timezone`` is a parameter name below.
+_UTC = timezone.utc
 
 
 def local_today(now: datetime, timezone: str) -> date:
@@ -37,7 +41,7 @@ def publication_window(now: datetime, timezone: str, past_days: int, future_days
     last_day = today + timedelta(days=future_days)
 
     def local_midnight(day):
-        return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
+        return datetime.combine(day, time.min, tzinfo=zone).astimezone(_UTC)
 
     return Window(
         start=local_midnight(first_day),

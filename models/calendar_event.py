@@ -1,4 +1,4 @@
-from datetime import UTC, timedelta
+from datetime import timedelta, timezone
 
 from lxml import html as lxml_html
 
@@ -21,7 +21,7 @@ HIDDEN_PRIVACIES = ("private", "confidential")
 
 def _as_published(moment):
     """A stored UTC datetime as the feeds publish it: aware, to the second."""
-    return moment.replace(tzinfo=UTC, microsecond=0)
+    return moment.replace(tzinfo=timezone.utc, microsecond=0)
 
 
 class CalendarEvent(models.Model):

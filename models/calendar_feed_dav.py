@@ -1,5 +1,5 @@
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from typing import NamedTuple
 
 from odoo import api, models
@@ -268,7 +268,9 @@ class CalendarFeedDav(models.AbstractModel):
         ``[start, end)``, to ``target``'s object, or to the entry ids ``among``."""
         Query = self.env["calendar.feed.query"]
         query = self._query(code, start, end)
-        first, last = query.narrow(self.env["calendar.feed"].sudo()._get_settings().window(datetime.now(UTC)))
+        first, last = query.narrow(
+            self.env["calendar.feed"].sudo()._get_settings().window(datetime.now(timezone.utc))
+        )
         if first >= last:
             return [("id", "=", False)]
         scope = self.env.context.get("external_calendar_scope")

@@ -1,7 +1,7 @@
 import io
 import json
 from dataclasses import replace
-from datetime import UTC
+from datetime import timezone
 from zoneinfo import ZoneInfo
 
 from odoo import api, fields, models
@@ -148,7 +148,7 @@ class CalendarFeedEntry(models.Model):
                     additions.append(prepare(event, key))
                 elif state[0] != key or state[3]:
                     _key, sequence, modified_at, _removed_at, seen = state
-                    updated = strictly_after(now, modified_at.replace(tzinfo=UTC))
+                    updated = strictly_after(now, modified_at.replace(tzinfo=timezone.utc))
                     changes.append(
                         prepare(replace(event, sequence=sequence + 1, updated=updated), key, seen=seen)
                     )

@@ -1,7 +1,7 @@
 import hashlib
 import json
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
@@ -105,7 +105,7 @@ class CalendarFeedWebhook(models.Model):
     def action_send_test(self):
         """Send a ``ping`` now and say how the receiver answered (its status, not its text)."""
         self.ensure_one()
-        now = datetime.now(UTC)
+        now = datetime.now(timezone.utc)
         body = message_body("ping", {"webhook": self.name}, now)
         result = self._attempt(f"msg_ping_{self.id}_{int(now.timestamp())}", body)
         if result.succeeded:
@@ -218,7 +218,7 @@ class CalendarFeedWebhook(models.Model):
             json.dumps([self.id, self.sync_stamp, data], sort_keys=True).encode()
         ).hexdigest()
         result = self._attempt(
-            f"msg_{digest[:32]}", message_body("calendar.changed", data, datetime.now(UTC))
+            f"msg_{digest[:32]}", message_body("calendar.changed", data, datetime.now(timezone.utc))
         )
         if result.succeeded:
             self.write({"sync_stamp": until, "attempt": 0, "next_attempt_at": False, "failing": False,

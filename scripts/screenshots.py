@@ -21,7 +21,7 @@ import tempfile
 import time
 import urllib.request
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from http.cookiejar import CookieJar
 
 import websocket
@@ -168,7 +168,7 @@ def main():
 @contextmanager
 def bookings_around_now(odoo):
     """Demo bookings now and later today in a zone where it is midday; removed afterwards."""
-    now = datetime.now(UTC).replace(second=0, microsecond=0, tzinfo=None)
+    now = datetime.now(timezone.utc).replace(second=0, microsecond=0, tzinfo=None)
     hours = 12 - now.hour
     zone = f"Etc/GMT{-hours:+d}" if hours else "Etc/GMT"
     rooms = {room["code"]: room["id"] for room in odoo.call_kw("calendar.room", "search_read", [], ["code"])}

@@ -1,5 +1,5 @@
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from odoo.tests import HttpCase, tagged
 from odoo.tests.common import ChromeBrowser
@@ -76,7 +76,7 @@ class TestRoomDisplays(FeedCase, HttpCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.token = cls.enable_endpoint()
-        now = datetime.now(UTC).replace(tzinfo=None, second=0, microsecond=0)
+        now = datetime.now(timezone.utc).replace(tzinfo=None, second=0, microsecond=0)
         cls.set_feed_param("tz", midday_zone(now))
         cls.current = cls.book(cls.sim_room, now - timedelta(minutes=30), now + timedelta(minutes=30),
                                name="Anatomy lab")  # fmt: skip

@@ -1,4 +1,4 @@
-from datetime import UTC, date, datetime
+from datetime import date, datetime, timezone
 
 from odoo.tests import TransactionCase, tagged
 
@@ -6,7 +6,7 @@ from .common import FeedCase, at
 
 # 10:00 UTC on 5 March 2026; the calendar is in Budapest (UTC+1), so the default
 # window runs from 5 March 00:00 to 12 March 24:00 local time.
-NOW = datetime(2026, 3, 5, 10, 0, tzinfo=UTC)
+NOW = datetime(2026, 3, 5, 10, 0, tzinfo=timezone.utc)
 
 
 @tagged("post_install", "-at_install")

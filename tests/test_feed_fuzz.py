@@ -9,7 +9,7 @@ import base64
 import json
 import logging
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from urllib.parse import quote, urlencode
 
 from odoo.tests import HttpCase, tagged
@@ -112,7 +112,7 @@ class TestFeedFuzz(FeedCase, HttpCase):
             {"name": "Fuzz", "room_ids": [(6, 0, cls.sim_room.ids)]}
         )["token"]
         cls.set_feed_param("publish_tentative", True)
-        now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+        now = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
         for hours in (1, 5, 30):
             cls.book(
                 cls.sim_room, now + timedelta(hours=hours), now + timedelta(hours=hours + 1), name="OSCE"
@@ -224,7 +224,7 @@ class TestFeedFuzz(FeedCase, HttpCase):
         self.assertEqual(response["events"], [])
         self.env["calendar.room"].create({"name": "Underscore", "code": "SIM_1"})
         self.env["calendar.room"].create({"name": "Other", "code": "SIMX1"})
-        now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+        now = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
         self.book(self.env["calendar.room"].search([("code", "=", "SIMX1")]), now, now + timedelta(hours=1))
         response = self.fetch(f"{BASE}.json", [("token", self.token), ("room", "SIM_1")]).json()
         self.assertEqual(response["events"], [])

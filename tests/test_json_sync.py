@@ -1,7 +1,7 @@
 import json
 import random
 from contextlib import closing
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from odoo.tests import TransactionCase, tagged
 
@@ -83,7 +83,9 @@ class TestJsonIncrementalSync(RandomChanges, FeedCase, TransactionCase):
         _events, _deleted, token = self.fetch_all({})
         booking.unlink()
         feed = self.env["calendar.feed"]._get_up_to_date()
-        self.assertTrue(feed._rebuild(datetime.now(UTC) + timedelta(days=2)))  # the tombstone is pruned
+        self.assertTrue(
+            feed._rebuild(datetime.now(timezone.utc) + timedelta(days=2))
+        )  # the tombstone is pruned
         with self.assertRaises(SyncTokenExpired):
             self.answer({"since": token})
 

@@ -1,4 +1,4 @@
-from datetime import UTC, date, datetime
+from datetime import date, datetime, timezone
 
 import pytest
 
@@ -17,10 +17,10 @@ def make_event():
             "id": 7,
             "uid": "booking-7@db-uuid",
             "title": "OSCE station 1",
-            "start": datetime(2026, 3, 5, 8, 30, tzinfo=UTC),
-            "end": datetime(2026, 3, 5, 10, 0, tzinfo=UTC),
-            "created": datetime(2026, 3, 1, 12, 0, tzinfo=UTC),
-            "updated": datetime(2026, 3, 2, 9, 15, tzinfo=UTC),
+            "start": datetime(2026, 3, 5, 8, 30, tzinfo=timezone.utc),
+            "end": datetime(2026, 3, 5, 10, 0, tzinfo=timezone.utc),
+            "created": datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc),
+            "updated": datetime(2026, 3, 2, 9, 15, tzinfo=timezone.utc),
             "rooms": (SIM_ROOM,),
         }
         if values.get("all_day"):

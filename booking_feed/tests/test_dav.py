@@ -1,7 +1,7 @@
 """CalDAV requests and answers without Odoo: the RFC examples, hostile bodies, and the XML written."""
 
 import base64
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 
 import pytest
 from hypothesis import given, settings
@@ -123,7 +123,10 @@ def test_allprop_with_include_adds_the_included():
 def test_calendar_query_reads_the_time_range():
     query = parse_report(CALENDAR_QUERY)
     assert isinstance(query, CalendarQuery)
-    assert (query.start, query.end) == (datetime(2006, 1, 4, tzinfo=UTC), datetime(2006, 1, 5, tzinfo=UTC))
+    assert (query.start, query.end) == (
+        datetime(2006, 1, 4, tzinfo=timezone.utc),
+        datetime(2006, 1, 5, tzinfo=timezone.utc),
+    )
     assert query.props.wants(CALENDAR_DATA) and query.props.wants(GETETAG)
     assert not query.matches_nothing
 

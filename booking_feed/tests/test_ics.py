@@ -1,4 +1,4 @@
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -24,18 +24,18 @@ def test_event_round_trips_through_icalendar(make_event):
     event = only_event(feed(make_event()))
     assert str(event["UID"]) == "booking-7@db-uuid"
     assert str(event["SUMMARY"]) == "OSCE station 1"
-    assert event["DTSTART"].dt == datetime(2026, 3, 5, 8, 30, tzinfo=UTC)
-    assert event["DTEND"].dt == datetime(2026, 3, 5, 10, 0, tzinfo=UTC)
+    assert event["DTSTART"].dt == datetime(2026, 3, 5, 8, 30, tzinfo=timezone.utc)
+    assert event["DTEND"].dt == datetime(2026, 3, 5, 10, 0, tzinfo=timezone.utc)
     assert str(event["LOCATION"]) == "Sim Room 1 (Building A)"
     assert str(event["STATUS"]) == "CONFIRMED"
 
 
 def test_dtstamp_and_last_modified_are_the_booking_change_time(make_event):
     event = only_event(feed(make_event(sequence=3)))
-    changed = datetime(2026, 3, 2, 9, 15, tzinfo=UTC)
+    changed = datetime(2026, 3, 2, 9, 15, tzinfo=timezone.utc)
     assert event["DTSTAMP"].dt == changed
     assert event["LAST-MODIFIED"].dt == changed
-    assert event["CREATED"].dt == datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    assert event["CREATED"].dt == datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
     assert event["SEQUENCE"] == 3
 
 
@@ -45,7 +45,7 @@ def test_times_in_other_zones_and_with_microseconds_are_written_as_utc_seconds(m
         make_event(
             start=datetime(2026, 3, 5, 3, 30, 59, 999_999, tzinfo=new_york),
             end=datetime(2026, 3, 5, 23, 0, tzinfo=new_york),
-            updated=datetime(2026, 3, 2, 9, 15, 7, 123_456, tzinfo=UTC),
+            updated=datetime(2026, 3, 2, 9, 15, 7, 123_456, tzinfo=timezone.utc),
         )
     ).decode()
     assert "\r\nDTSTART:20260305T083059Z\r\n" in block
@@ -141,7 +141,7 @@ def test_conformance_check_rejects_bare_lf_long_lines_and_unescaped_text(make_ev
 
 
 def test_zero_length_booking_has_no_dtend(make_event):
-    moment = datetime(2026, 3, 5, 9, 0, tzinfo=UTC)
+    moment = datetime(2026, 3, 5, 9, 0, tzinfo=timezone.utc)
     event = only_event(feed(make_event(start=moment, end=moment)))
     assert "DTEND" not in event
     assert event["DTSTART"].dt == moment

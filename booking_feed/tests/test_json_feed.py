@@ -1,5 +1,5 @@
 import json
-from datetime import UTC, date, datetime
+from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
 from conftest import SIM_ROOM
@@ -47,7 +47,7 @@ def test_times_in_other_zones_and_with_microseconds_are_utc_seconds(make_event):
     payload = event_to_json(
         make_event(
             start=datetime(2026, 3, 5, 9, 30, 59, 999_999, tzinfo=BUDAPEST),
-            updated=datetime(2026, 3, 2, 9, 15, 7, 123_456, tzinfo=UTC),
+            updated=datetime(2026, 3, 2, 9, 15, 7, 123_456, tzinfo=timezone.utc),
         ),
         BUDAPEST,
     )
@@ -66,7 +66,7 @@ def test_document_states_its_window_and_zone(make_event):
         render_document(
             [make_event()],
             timezone="Europe/Budapest",
-            updated_at=datetime(2026, 3, 5, 6, 0, tzinfo=UTC),
+            updated_at=datetime(2026, 3, 5, 6, 0, tzinfo=timezone.utc),
             window_start=date(2026, 3, 5),
             window_end=date(2026, 3, 13),
         )
@@ -89,7 +89,7 @@ def test_empty_document_is_valid_json():
     data = render_document(
         [],
         timezone="UTC",
-        updated_at=datetime(2026, 3, 5, tzinfo=UTC),
+        updated_at=datetime(2026, 3, 5, tzinfo=timezone.utc),
         window_start=date(2026, 3, 5),
         window_end=date(2026, 3, 6),
     )

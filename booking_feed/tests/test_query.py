@@ -1,4 +1,4 @@
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 
 import pytest
 
@@ -23,13 +23,15 @@ def test_rooms_are_repeatable_and_deduplicated():
 
 def test_dates_are_local_days_and_to_is_inclusive():
     query = parse(**{"from": "2026-03-05", "to": "2026-03-06"})
-    assert query.start == datetime(2026, 3, 4, 23, 0, tzinfo=UTC)
-    assert query.end == datetime(2026, 3, 6, 23, 0, tzinfo=UTC)
+    assert query.start == datetime(2026, 3, 4, 23, 0, tzinfo=timezone.utc)
+    assert query.end == datetime(2026, 3, 6, 23, 0, tzinfo=timezone.utc)
 
 
 def test_datetimes_need_an_offset_and_accept_a_decoded_plus():
-    assert parse(**{"from": "2026-03-05T08:00:00Z"}).start == datetime(2026, 3, 5, 8, tzinfo=UTC)
-    assert parse(**{"from": "2026-03-05T09:00:00 01:00"}).start == datetime(2026, 3, 5, 8, tzinfo=UTC)
+    assert parse(**{"from": "2026-03-05T08:00:00Z"}).start == datetime(2026, 3, 5, 8, tzinfo=timezone.utc)
+    assert parse(**{"from": "2026-03-05T09:00:00 01:00"}).start == datetime(
+        2026, 3, 5, 8, tzinfo=timezone.utc
+    )
     with pytest.raises(QueryError, match="no UTC offset"):
         parse(**{"from": "2026-03-05T08:00:00"})
 
@@ -50,8 +52,8 @@ def test_bad_values_say_what_is_wrong(params, message):
 
 
 def test_query_is_clipped_to_the_published_window():
-    window = publication_window(datetime(2026, 3, 5, 10, tzinfo=UTC), BUDAPEST, 0, 7)
+    window = publication_window(datetime(2026, 3, 5, 10, tzinfo=timezone.utc), BUDAPEST, 0, 7)
     start, end = parse(**{"from": "2026-03-01", "to": "2026-03-06"}).narrow(window)
-    assert (start, end) == (window.start, datetime(2026, 3, 6, 23, tzinfo=UTC))
+    assert (start, end) == (window.start, datetime(2026, 3, 6, 23, tzinfo=timezone.utc))
     start, end = parse(**{"from": "2026-04-01"}).narrow(window)
     assert start == end  # nothing of the window is asked for

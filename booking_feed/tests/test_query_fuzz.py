@@ -2,7 +2,7 @@
 
 import base64
 import json
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -63,7 +63,7 @@ def test_feed_query_parses_or_says_why(params):
         return
     assert all(ROOM_CODE_PATTERN.fullmatch(code) for code in query.room_codes)
     for moment in (query.start, query.end):
-        assert moment is None or moment.tzinfo == UTC
+        assert moment is None or moment.tzinfo == timezone.utc
     assert len(query.text) <= MAX_TEXT_LENGTH and query.text.isprintable()
 
 

@@ -1,5 +1,5 @@
 from dataclasses import fields as dataclass_fields
-from datetime import UTC, date, datetime
+from datetime import date, datetime, timezone
 
 import pytest
 
@@ -21,7 +21,7 @@ def test_all_day_flag_must_match_date_values(make_event):
 
 def test_end_before_start_is_refused(make_event):
     with pytest.raises(ValueError, match="end before"):
-        make_event(end=datetime(2026, 3, 5, 8, 0, tzinfo=UTC))
+        make_event(end=datetime(2026, 3, 5, 8, 0, tzinfo=timezone.utc))
 
 
 def test_emails_are_redacted_from_published_title_and_description(make_event):
@@ -43,8 +43,8 @@ CHANGED_VALUES = {
     "id": 8,
     "uid": "booking-8@db-uuid",
     "title": "OSCE station 2",
-    "start": datetime(2026, 3, 5, 8, 0, tzinfo=UTC),
-    "end": datetime(2026, 3, 5, 11, 0, tzinfo=UTC),
+    "start": datetime(2026, 3, 5, 8, 0, tzinfo=timezone.utc),
+    "end": datetime(2026, 3, 5, 11, 0, tzinfo=timezone.utc),
     "status": "tentative",
     "rooms": (),
     "description": "Bring badges",
@@ -58,8 +58,8 @@ CHANGED_VALUES = {
 }
 BOOKKEEPING = {
     "sequence": 4,
-    "created": datetime(2026, 2, 1, tzinfo=UTC),
-    "updated": datetime(2026, 3, 3, tzinfo=UTC),
+    "created": datetime(2026, 2, 1, tzinfo=timezone.utc),
+    "updated": datetime(2026, 3, 3, tzinfo=timezone.utc),
 }
 
 

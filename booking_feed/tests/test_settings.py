@@ -1,4 +1,4 @@
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 
 import pytest
 
@@ -39,9 +39,12 @@ def test_published_statuses_and_window_follow_the_settings():
     assert FeedSettings().published_statuses == (CONFIRMED,)
     assert FeedSettings(publish_tentative=True).published_statuses == (CONFIRMED, TENTATIVE)
     window = FeedSettings(timezone="UTC", past_days=1, future_days=2).window(
-        datetime(2026, 3, 5, 12, tzinfo=UTC)
+        datetime(2026, 3, 5, 12, tzinfo=timezone.utc)
     )
-    assert (window.start, window.end) == (datetime(2026, 3, 4, tzinfo=UTC), datetime(2026, 3, 8, tzinfo=UTC))
+    assert (window.start, window.end) == (
+        datetime(2026, 3, 4, tzinfo=timezone.utc),
+        datetime(2026, 3, 8, tzinfo=timezone.utc),
+    )
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,7 @@ import json
 import random
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -58,7 +58,7 @@ def test_retries_start_within_a_minute_grow_and_end_within_a_day():
 
 
 def test_message_body_has_type_timestamp_and_data():
-    body = json.loads(message_body("ping", {"a": "é"}, datetime(2026, 3, 5, 8, 30, tzinfo=UTC)))
+    body = json.loads(message_body("ping", {"a": "é"}, datetime(2026, 3, 5, 8, 30, tzinfo=timezone.utc)))
     assert body == {"type": "ping", "timestamp": "2026-03-05T08:30:00Z", "data": {"a": "é"}}
 
 
