@@ -4,9 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 VPY := $(VENV)/bin/python
 
-.PHONY: run stop test lint bench bench-load clean
+.PHONY: run stop test test-pythons lint bench bench-load clean
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt scripts/bootstrap_venv.py
+$(VENV)/.installed: requirements.txt requirements-dev.txt test-requirements.txt booking_feed/tests/requirements.txt scripts/bootstrap_venv.py
 	$(PYTHON) scripts/bootstrap_venv.py
 	touch $@
 
@@ -18,6 +18,10 @@ stop:
 
 test: $(VENV)/.installed
 	$(VPY) scripts/run_tests.py $(ARGS)
+
+# The Odoo-free suite on every Python 3.10-3.13 found here, the system's included (CI runs it).
+test-pythons: $(VENV)/.installed
+	$(VPY) scripts/test_pythons.py
 
 lint: $(VENV)/.installed
 	$(VPY) -m ruff check .

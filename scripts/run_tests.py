@@ -1,8 +1,12 @@
-"""``make test``: the Odoo-free tests, then the Odoo suite on a throw-away cluster.
+"""``make test``: the Odoo-free tests, then the Odoo suite on a throw-away cluster, twice.
 
-The Odoo suite runs with pytest-odoo against real Odoo and PostgreSQL: a new
-cluster in a temporary directory, the addon installed in a new database, the
-tests (HttpCase and browser tours included), and the cluster removed. Where
+The Odoo suite runs against real Odoo and PostgreSQL, in a new cluster in a
+temporary directory, removed after: first with pytest-odoo on a database with
+demo data (HttpCase and browser tours included), then with Odoo's own runner
+(``-i MODULE --test-enable --test-tags /MODULE``, as Odoo.sh, runbot and OCA
+CI run an addon) on a database without demo data, Odoo 19's default; that run
+must count exactly the test methods the sources define, so a test module left
+out of ``tests/__init__.py`` fails the run. Where
 Odoo cannot be imported, the suite does not run: the last line says so, with
 how many tests that leaves out and why, and the run still succeeds unless
 ``REQUIRE_ODOO=1`` (for machines where the whole suite is mandatory; there a
@@ -15,12 +19,13 @@ import argparse
 import ast
 import importlib.util
 import os
+import re
 import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
 
-from devenv import BUILD, MODULE, ROOT, install_module, odoo_unavailable_reason, throwaway_odoo
+from devenv import BUILD, MODULE, ROOT, install_module, odoo_command, odoo_unavailable_reason, throwaway_odoo
 
 LIBRARY_TESTS = ROOT / "booking_feed" / "tests"
 REPORTS = BUILD / "test-reports"
@@ -57,6 +62,32 @@ def run_odoo_suite(pytest_args, report):
             *pytest_args,
             report=report,
         )
+
+
+def unimported_test_modules():
+    """Test modules that ``tests/__init__.py`` does not import: Odoo's runner would never run them."""
+    tree = ast.parse((ROOT / "tests" / "__init__.py").read_text())
+    imported = {
+        alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) for alias in node.names
+    }
+    return sorted(path.stem for path in (ROOT / "tests").glob("test_*.py") if path.stem not in imported)
+
+
+def run_odoo_runner(report_log):
+    """Odoo's own runner on a new database without demo data; returns (exit code, tests run, skipped)."""
+    with throwaway_odoo("ext-cal-runner-") as (config, _cluster):
+        print(f"Odoo's own test runner: {MODULE} on a new database without demo data...", flush=True)
+        options = ["-d", f"{TEST_DATABASE}_runner", "-i", MODULE, "--test-enable", f"--test-tags=/{MODULE}"]
+        options += ["--stop-after-init", "--log-level=test", f"--logfile={report_log}"]
+        code = subprocess.run(odoo_command(config, *options), check=False).returncode
+    log = report_log.read_text()
+    # Odoo's own stats count subtests too: count each test started instead.
+    run = len(set(re.findall(rf"odoo\.addons\.{MODULE}\.tests\.\S+: Starting (\S+)", log)))
+    skipped = len(re.findall(rf"odoo\.addons\.{MODULE}\.tests\.\S+: skipped ", log))
+    for line in log.splitlines():
+        if " ERROR " in line or " CRITICAL " in line or "FAIL:" in line:
+            print(line)
+    return code, run, skipped
 
 
 def count_odoo_tests():
@@ -108,12 +139,21 @@ def main():
         )
     ]
     notes, not_run = [], ""
+    if unimported := unimported_test_modules():
+        print(f"tests/__init__.py does not import {', '.join(unimported)}: Odoo's runner would skip them")
+        codes.append(1)
     if reason := odoo_unavailable_reason():
         not_run = f"; Odoo suite DID NOT RUN ({count_odoo_tests()} tests): {reason}"
     else:
         if reason := browser_unavailable_reason():
             notes.append(f"Browser tours SKIPPED: {reason}")
         codes.append(run_odoo_suite(args.pytest_args, odoo_report))
+        if not args.pytest_args:  # a -k selection is for pytest-odoo only
+            code, run, skipped = run_odoo_runner(REPORTS / "odoo-runner.log")
+            defined = count_odoo_tests()
+            summary = f"{run} of {defined} tests run, {skipped} skipped, exit code {code}"
+            notes.append(f"Odoo's runner, no demo data: {summary}")
+            codes.append(code if run == defined else 1)
 
     totals = count([library_report, odoo_report])
     for note in notes:

@@ -1,10 +1,29 @@
+import importlib
 import json
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from odoo.tests import new_test_user
 
 from ..booking_feed.tests.conformance import check_ics
+
+
+def optional_test_dependency(name):
+    """The test-only package ``name`` (test-requirements.txt), or None where it is missing.
+
+    Imported when Odoo loads the registry, so a missing one must not stop the
+    server: the tests that need it skip instead (see :func:`require`).
+    """
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        return None
+
+
+def require(test, **modules):
+    """Skip ``test`` unless every module given by name (from :func:`optional_test_dependency`) is there."""
+    if missing := sorted(name for name, module in modules.items() if module is None):
+        test.skipTest(f"needs {', '.join(missing)}: pip install -r test-requirements.txt")
 
 
 class RoomBookingCase:
@@ -72,7 +91,7 @@ class FeedCase(RoomBookingCase):
     def local_time(cls, days=0, hour=12, minute=0):
         """A wall-clock time of that local day, as Odoo stores it (naive UTC)."""
         moment = datetime.combine(cls.local_date(days), time(hour, minute), tzinfo=ZoneInfo(cls.feed_zone))
-        return moment.astimezone(UTC).replace(tzinfo=None)
+        return moment.astimezone(timezone.utc).replace(tzinfo=None)
 
     @classmethod
     def book_one_of_each(cls):
@@ -129,7 +148,7 @@ class RandomChanges:
         cls.hidden_room = cls.env["calendar.room"].create(
             {"name": "Hidden", "code": "THIDDEN", "is_published": False}
         )
-        cls.today = datetime.now(UTC).replace(tzinfo=None, minute=0, second=0, microsecond=0)
+        cls.today = datetime.now(timezone.utc).replace(tzinfo=None, minute=0, second=0, microsecond=0)
 
     def random_change(self, rng, bookings):
         rooms = [self.sim_room, self.debriefing, self.hidden_room]

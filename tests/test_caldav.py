@@ -4,12 +4,11 @@ import base64
 import logging
 import random
 from contextlib import closing, contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-import caldav
 from icalendar import Calendar
 from lxml import etree
 
@@ -17,9 +16,11 @@ from odoo.tests import HttpCase, TransactionCase, tagged
 
 from ..booking_feed.dav_request import CALDAV, DAV
 from ..booking_feed.tests.conformance import check_ics
-from .common import FeedCase, RandomChanges
+from .common import FeedCase, RandomChanges, optional_test_dependency, require
 from .test_feed_fuzz import ErrorRecords
 from .test_json_sync import STEPS
+
+caldav = optional_test_dependency("caldav")
 
 ROOT, HOME = "/w/caldav/", "/w/caldav/calendars/"
 SIM, DEBRIEF, ALL = f"{HOME}room-TSIM1/", f"{HOME}room-TDEBRIEF/", f"{HOME}all/"
@@ -95,6 +96,7 @@ class TestCalDav(FeedCase, HttpCase):
     def calendars(self):
         """The calendars a real client finds from the server's address and the token."""
         # The test server answers the client's requests too, which lack the test's cookie.
+        require(self, caldav=caldav)
         with self.allow_requests(all_requests=True):
             url = f"{self.base_url()}/.well-known/caldav"
             yield caldav.DAVClient(url=url, username="it", password=self.token).principal().calendars()
@@ -249,7 +251,7 @@ class TestCalDav(FeedCase, HttpCase):
             )
             self.assertEqual(  # RFC 1123, the booking's last published change
                 parsedate_to_datetime(props[f"{{{DAV}}}getlastmodified"].text),
-                entry.modified_at.replace(tzinfo=UTC),
+                entry.modified_at.replace(tzinfo=timezone.utc),
             )
             not_modified = self.dav("GET", href, headers={"If-None-Match": response.headers["ETag"]})
             self.assertEqual(not_modified.status_code, 304)
@@ -265,7 +267,7 @@ class TestCalDav(FeedCase, HttpCase):
     # -- REPORT ------------------------------------------------------------------------------------
 
     def test_calendar_query_selects_by_time_range(self):
-        day_one = datetime.combine(self.local_date(1), datetime.min.time(), UTC) - timedelta(hours=3)
+        day_one = datetime.combine(self.local_date(1), datetime.min.time(), timezone.utc) - timedelta(hours=3)
         query = calendar_query(day_one, day_one + timedelta(days=1))
         found, _statuses = responses(self.dav("REPORT", ALL, query, depth=1))
         self.assertEqual(

@@ -1,14 +1,16 @@
 from contextlib import closing
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from odoo import fields
 from odoo.sql_db import db_connect
 from odoo.tests import TransactionCase, tagged
+from odoo.tools import mute_logger
 
 from ..booking_feed.api import body_etag
 from .common import FeedCase, at
 
-NOW = datetime(2026, 3, 5, 10, 0, tzinfo=UTC)
+FEED_LOGGER = "odoo.addons.external_calendar_api.models.calendar_feed"
+NOW = datetime(2026, 3, 5, 10, 0, tzinfo=timezone.utc)
 LATER_SAME_DAY = NOW + timedelta(hours=1)
 
 
@@ -90,7 +92,7 @@ class TestFeedBuild(FeedCase, TransactionCase):
         self.build(NOW)
         good_body = self.feed.ics_body
         self.break_builds()
-        with self.assertLogs("odoo.addons.external_calendar_api.models.calendar_feed", "ERROR"):
+        with mute_logger("odoo.sql_db"), self.assertLogs(FEED_LOGGER, "ERROR"):
             self.assertFalse(self.feed._rebuild(NOW + timedelta(minutes=5)))
         self.assertEqual(self.feed.ics_body, good_body)
         self.assertEqual(self.feed.built_at, NOW.replace(tzinfo=None))
@@ -116,7 +118,7 @@ class TestFeedBuild(FeedCase, TransactionCase):
             CREATE TRIGGER test_refuse_feed_bodies BEFORE UPDATE OF ics_body ON calendar_feed
                FOR EACH ROW EXECUTE FUNCTION test_refuse_feed_bodies();
         """)
-        with self.assertLogs("odoo.addons.external_calendar_api.models.calendar_feed", "ERROR"):
+        with mute_logger("odoo.sql_db"), self.assertLogs(FEED_LOGGER, "ERROR"):
             self.assertFalse(self.feed._rebuild(LATER_SAME_DAY))
         self.assertIn("no space left on device", self.feed.last_error)
         self.env.invalidate_all()
@@ -148,7 +150,7 @@ class TestFeedBuild(FeedCase, TransactionCase):
         cron = self.env.ref("external_calendar_api.ir_cron_external_calendar_refresh")
         self.assertEqual((cron.interval_number, cron.interval_type), (1, "hours"))
         self.assertTrue(cron.active)
-        now = datetime.now(UTC)
+        now = datetime.now(timezone.utc)
         self.book(
             self.sim_room,
             now.replace(tzinfo=None),

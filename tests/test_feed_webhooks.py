@@ -44,12 +44,15 @@ def verify(secret, headers, body):
 
 
 class LogRecords(logging.Handler):
+    """What the addon's own loggers write, at every level, tracebacks included."""
+
     def __init__(self):
         super().__init__(logging.DEBUG)
+        self.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
         self.texts = []
 
     def emit(self, record):
-        self.texts.append(record.getMessage())
+        self.texts.append(self.format(record))
 
 
 @tagged("post_install", "-at_install")
@@ -268,9 +271,11 @@ class TestFeedWebhooks(FeedCase, TransactionCase):
         webhook.action_rotate_secret()
         self.assertNotEqual(webhook.secret, old)
         logs = LogRecords()
-        logging.getLogger().addHandler(logs)
-        previous_level = logging.getLogger().level
-        logging.getLogger().setLevel(logging.DEBUG)
+        # The addon's loggers only: Odoo's own SQL logger prints every query's parameters at DEBUG.
+        addon_logger = logging.getLogger("odoo.addons.external_calendar_api")
+        addon_logger.addHandler(logs)
+        previous_level = addon_logger.level
+        addon_logger.setLevel(logging.DEBUG)
         try:
             self.book(self.sim_room, self.local_time(1, 9), self.local_time(1, 10))
             self.server.statuses[:] = [500]
@@ -278,8 +283,8 @@ class TestFeedWebhooks(FeedCase, TransactionCase):
             self.deliver()
             webhook.action_send_test()
         finally:
-            logging.getLogger().removeHandler(logs)
-            logging.getLogger().setLevel(previous_level)
+            addon_logger.removeHandler(logs)
+            addon_logger.setLevel(previous_level)
         self.assertTrue(logs.texts)
         self.assertFalse(
             [text for text in logs.texts if webhook.secret in text or webhook.secret[6:] in text]
