@@ -26,4 +26,5 @@
         "demo/calendar_event_demo.xml",
     ],
     "post_init_hook": "_post_init_hook",
+    "uninstall_hook": "_uninstall_hook",
 }

@@ -9,14 +9,18 @@ for the controller, the service and the tests.
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from urllib.parse import quote
 
 from .encoding import COMPRESS_ON_THE_FLY_FROM, GZIP, gzip_chunks
 from .settings import REFRESH_INTERVAL
 
 FEED_PATH = "/w/api/v2/public_calendar"
+#: The ICS for people who import the file by hand: it also carries cancellations.
+IMPORT_PATH = f"{FEED_PATH}/import.ics"
 #: LearningSpace spells the JSON route with a dash; integrators may keep their URL.
 LEARNINGSPACE_JSON_PATH = "/w/api/v2/public-calendar.json"
 OPENAPI_PATH = "/w/api/v2/openapi.yml"
@@ -55,6 +59,7 @@ class Route:
 
 ROUTES = {
     "ics": Route(frozenset({"room", "from", "to"}), is_json=False, ignores_unknown=True),
+    "import": Route(frozenset({"room"}), is_json=False, ignores_unknown=True),
     "events": Route(frozenset({"token", *FILTER_PARAMETERS, "limit", "cursor", "since"})),
     "rooms": Route(frozenset({"token", "from", "to"})),
     "next": Route(frozenset({"token", "q", "room", "limit"})),
@@ -130,6 +135,12 @@ class Answer:
         # with different zlib builds behind one proxy could differ, which matters only for Range.
         headers = (*plain.headers, ("Content-Encoding", GZIP))
         return replace(plain, body=body, etag=f"{self.etag}-{GZIP}", headers=headers)
+
+
+def attachment_disposition(name: str, extension: str) -> str:
+    """``Content-Disposition`` of a download named after ``name`` (RFC 6266: ASCII, then UTF-8)."""
+    ascii_name = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.") or "calendar"
+    return f"attachment; filename=\"{ascii_name}.{extension}\"; filename*=UTF-8''{quote(name)}.{extension}"
 
 
 def bearer_token(authorization: str | None) -> str | None:

@@ -4,7 +4,14 @@ from werkzeug.http import is_resource_modified
 from odoo import http
 from odoo.http import request
 
-from ..booking_feed.api import DISPLAY_PATH, FEED_PATH, LEARNINGSPACE_JSON_PATH, OPENAPI_PATH, bearer_token
+from ..booking_feed.api import (
+    DISPLAY_PATH,
+    FEED_PATH,
+    IMPORT_PATH,
+    LEARNINGSPACE_JSON_PATH,
+    OPENAPI_PATH,
+    bearer_token,
+)
 
 
 def make_response(answer):
@@ -45,6 +52,10 @@ class PublicCalendarController(http.Controller):
     @feed_route(f"{FEED_PATH}.ics")
     def public_calendar_ics(self, **_params):
         return self._respond("ics")
+
+    @feed_route(IMPORT_PATH)
+    def public_calendar_import(self, **_params):
+        return self._respond("import")
 
     @feed_route([f"{FEED_PATH}.json", LEARNINGSPACE_JSON_PATH], cors="*")
     def public_calendar_json(self, **_params):

@@ -2,7 +2,7 @@ import hashlib
 import hmac
 import logging
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from time import monotonic
 from urllib.parse import urlencode
 
@@ -12,7 +12,7 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 
 from ..booking_feed import calendar_envelope, document_envelope, document_head
-from ..booking_feed.api import DISPLAY_PATH, FEED_PATH
+from ..booking_feed.api import DISPLAY_PATH, FEED_PATH, IMPORT_PATH
 from ..booking_feed.dav_request import DAV_ROOT
 from ..booking_feed.encoding import gzip_chunks
 from ..booking_feed.records import strictly_after
@@ -99,8 +99,11 @@ class CalendarFeed(models.Model):
 
     @api.model
     def _default_timezone(self):
+        """The main company's zone (else its administrator's, else UTC): the same whoever or
+        whatever rebuilds, never the zone of the user who happens to trigger it."""
+        company = self.env["res.company"]._get_main_company().sudo()
         admin = self.env.ref("base.user_admin", raise_if_not_found=False)
-        return self.env.company.partner_id.tz or (admin and admin.tz) or "UTC"
+        return company.partner_id.tz or (admin and admin.sudo().tz) or "UTC"
 
     # -- token and links -----------------------------------------------------
 
@@ -125,6 +128,11 @@ class CalendarFeed(models.Model):
         """The secret link of the ``ics`` or ``json`` feed, optionally of one room or of a key's ``token``."""
         url = self._get_secret_url(f"{FEED_PATH}.{feed_format}", room_code, token)
         return f"{scheme}://{url.split('://', 1)[1]}" if scheme else url
+
+    @api.model
+    def _get_import_url(self, room_code=None, token=None):
+        """The secret link of the ICS file to import by hand (cancellations included), or of one room's."""
+        return self._get_secret_url(IMPORT_PATH, room_code, token)
 
     @api.model
     def _get_display_url(self, room_code=None, token=None):
@@ -191,7 +199,7 @@ class CalendarFeed(models.Model):
         self.ensure_one()
         if not self.built_at:
             return True
-        today = local_today(now or datetime.now(UTC), self.built_timezone or "UTC")
+        today = local_today(now or datetime.now(timezone.utc), self.built_timezone or "UTC")
         return self.built_for_day != today or self.env["calendar.feed.change"]._has_changes()
 
     def _lock_for_rebuild(self, wait=False):
@@ -244,7 +252,7 @@ class CalendarFeed(models.Model):
         Returns whether the build succeeded.
         """
         self.ensure_one()
-        now = now or datetime.now(UTC)
+        now = now or datetime.now(timezone.utc)
         # One build at a time: another waits here for this one's commit, then Odoo retries it
         # on a fresh snapshot (the serialization failure is not a build error).
         self._lock_for_rebuild(wait=True)
@@ -291,10 +299,10 @@ class CalendarFeed(models.Model):
 
     def _json_head(self, settings, start, end, updated_at=None, **extra):
         """The fields every JSON answer starts with, for the period ``[start, end)``."""
+        updated_at = (updated_at or self.last_modified).replace(tzinfo=timezone.utc)
         return document_head(
-            timezone=settings.timezone, updated_at=(updated_at or self.last_modified).replace(tzinfo=UTC),
-            window_start=start, window_end=end, **extra,
-        )  # fmt: skip
+            timezone=settings.timezone, updated_at=updated_at, window_start=start, window_end=end, **extra
+        )
 
     def _assemble(self, settings, window, now):
         """Store the ICS and JSON bodies, assembled in PostgreSQL from the entries' blocks, and their gzip.
@@ -310,7 +318,9 @@ class CalendarFeed(models.Model):
         last_modified = self.last_modified
         if content_key != self.content_key:
             # Strictly later than before, so If-Modified-Since never hides a change.
-            last_modified = strictly_after(now, last_modified.replace(tzinfo=UTC) if last_modified else None)
+            last_modified = strictly_after(
+                now, last_modified.replace(tzinfo=timezone.utc) if last_modified else None
+            )
             last_modified = last_modified.replace(tzinfo=None)
         sync_token = encode_sync_token(self.change_stamp, filter_signature([]))
         head = self._json_head(settings, window.start, window.end, updated_at=last_modified,
@@ -325,16 +335,19 @@ class CalendarFeed(models.Model):
         }  # fmt: skip
 
     def _assemble_ics(self, settings, in_window):
-        """Store the ICS body of the entries ``in_window``; return its ETag and size.
+        """Store the ICS body of the live entries ``in_window``; return its ETag and size.
 
-        The ETag is ``body_etag()`` computed where the body is (a test holds them equal).
+        Subscribers learn of a removal by its absence: a subscribed calendar is
+        replaced at every refresh, and a CANCELLED event would be drawn struck
+        through by Apple Calendar for the whole retention period. The ETag is
+        ``body_etag()`` computed where the body is (a test holds them equal).
         """
         head, tail = calendar_envelope(**settings.calendar_properties())
         return self.env.execute_query(SQL(
             """
             UPDATE calendar_feed SET ics_body = %s || COALESCE((
                    SELECT string_agg(ics_block, '' ORDER BY start_at, event_id) FROM calendar_feed_entry
-                    WHERE %s), '') || %s
+                    WHERE removed_at IS NULL AND %s), '') || %s
              WHERE id = %s
             RETURNING left(encode(sha256(convert_to(ics_body, 'UTF8')), 'hex'), 32), octet_length(ics_body)
             """,

@@ -1,7 +1,7 @@
 import json
 from collections import Counter
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 from odoo import api, fields, models
@@ -27,6 +27,7 @@ from ..booking_feed.api import (
     Answer,
     FeedError,
     NotBuiltYet,
+    attachment_disposition,
     data_answer,
     error_answer,
 )
@@ -119,25 +120,45 @@ class CalendarFeedQuery(models.AbstractModel):
 
     @api.model
     def _answer_ics(self, feed, params, scope):
-        """The ICS feed, narrowed by ``room``, ``from`` and ``to`` if given, from the entries' blocks."""
+        """The ICS feed subscribers read, narrowed by ``room``, ``from`` and ``to`` if given: the
+        live bookings only, so a removed one simply vanishes from every calendar app."""
         if not params and scope is None:
             return self._stored_answer(feed, "ics", ICS_CONTENT_TYPE)
         settings = feed._get_settings()
         query = self._parse_query(params, settings, scope)
-        start, end = query.narrow(settings.window(datetime.now(UTC)))
+        start, end = query.narrow(settings.window(datetime.now(timezone.utc)))
+        domain = [*self._match_domain(query, start, end, scope), ("removed_at", "=", False)]
+        body, _name = self._calendar_of(domain if start < end else None, query, scope, settings)
+        return data_answer(ICS_CONTENT_TYPE, body, feed.last_modified)
+
+    @api.model
+    def _answer_import(self, feed, params, scope, now=None):
+        """The ICS file people import by hand (of ``room`` if given): the live bookings and, for
+        the retention period, the removed ones as CANCELLED with a higher SEQUENCE (RFC 5546
+        PUBLISH), so that importing a newer file cancels them in the importer's copy."""
+        settings = feed._get_settings()
+        query = self._parse_query(params, settings, scope)
+        window = settings.window(now or datetime.now(timezone.utc))
+        # Tombstones in the window: one that merely ended before it was never cancelled.
+        domain = self._match_domain(query, window.start, window.end, scope)
+        body, name = self._calendar_of(domain, query, scope, settings)
+        answer = data_answer(ICS_CONTENT_TYPE, body, feed.last_modified)
+        disposition = ("Content-Disposition", attachment_disposition(name, "ics"))
+        return replace(answer, headers=(*answer.headers, disposition))
+
+    @api.model
+    def _calendar_of(self, domain, query, scope, settings):
+        """``(ICS bytes, calendar name)`` of the entries of ``domain`` (None: no entry), named after
+        the rooms asked for or the key's."""
         blocks = []
-        if start < end:
-            entries = (
-                self.env["calendar.feed.entry"]
-                .sudo()
-                .search_fetch(self._match_domain(query, start, end, scope), ["ics_block", "room_codes"])
-            )
+        if domain is not None:
+            entries = self.env["calendar.feed.entry"].sudo().search_fetch(domain, ["ics_block", "room_codes"])
             texts = self._published_texts(entries, "ics_block", scope, settings)
             blocks = [block.encode() for block in texts]
         rooms = self.env["calendar.room"].sudo().search([("code", "in", query.room_codes or scope or [])])
-        name = " - ".join([settings.name, *rooms.mapped("name")]) if rooms else None
-        body = render_calendar(blocks, **settings.calendar_properties(name))
-        return data_answer(ICS_CONTENT_TYPE, body, feed.last_modified)
+        name = " - ".join([settings.name, *rooms.mapped("name")]) if rooms else settings.name
+        properties = settings.calendar_properties(name if rooms else None)
+        return render_calendar(blocks, **properties), name
 
     @api.model
     def _answer_events(self, feed, params, scope):
@@ -161,7 +182,7 @@ class CalendarFeedQuery(models.AbstractModel):
         """Published rooms with the number of their live bookings in the (narrowed) window."""
         settings = feed._get_settings()
         query = self._parse_query(params, settings, scope, statuses=JSON_STATUSES)
-        start, end = query.narrow(settings.window(datetime.now(UTC)))
+        start, end = query.narrow(settings.window(datetime.now(timezone.utc)))
         # One read of the window's live entries, counted per room (not one query per room).
         domain = [*self._match_domain(query, start, end, scope), ("removed_at", "=", False)]
         entries = self.env["calendar.feed.entry"].sudo().search_fetch(domain, ["room_codes"])
@@ -213,10 +234,11 @@ class CalendarFeedQuery(models.AbstractModel):
 
     @api.model
     def _get_display_lang(self):
-        """The language of displays: the one chosen in the settings, else the company's, if installed."""
+        """The language of displays: the one chosen in the settings, else the main company's, if installed."""
         installed = dict(self.env["res.lang"].sudo().get_installed())
         chosen = self.env["ir.config_parameter"].sudo().get_param(f"{PARAM_PREFIX}lang")
-        for lang in (chosen, self.env.company.sudo().partner_id.lang):
+        main_company = self.env["res.company"]._get_main_company().sudo()
+        for lang in (chosen, main_company.partner_id.lang):
             if lang in installed:
                 return lang
         return "en_US"
@@ -312,7 +334,7 @@ class CalendarFeedQuery(models.AbstractModel):
         """
         if paging.since is not None:
             check_sync_token(paging.since, feed.sync_floor, feed.change_stamp)
-        start, end = query.narrow(settings.window(datetime.now(UTC)))
+        start, end = query.narrow(settings.window(datetime.now(timezone.utc)))
         Entry = self.env["calendar.feed.entry"].sudo()
         snapshot = paging.cursor.stamp if paging.cursor else feed.change_stamp
         domain = [("change_stamp", "<=", snapshot)]
@@ -351,7 +373,7 @@ class CalendarFeedQuery(models.AbstractModel):
         answer is the same bytes and ETag, so a display polling more often
         than that gets 304s.
         """
-        now = (now or datetime.now(UTC)).replace(second=0, microsecond=0)
+        now = (now or datetime.now(timezone.utc)).replace(second=0, microsecond=0)
         window = settings.window(now)
         start = max(now, window.start)
         domain = [

@@ -38,6 +38,12 @@ class CalendarRoom(models.Model):
         groups="base.group_system",
         help="Secret ICS link of this room's bookings alone.",
     )
+    feed_import_url = fields.Char(
+        "Room Download",
+        compute="_compute_secret_urls",
+        groups="base.group_system",
+        help="Secret link of this room's ICS file to import by hand; it also carries cancellations.",
+    )
     display_url = fields.Char(
         "Door Sign",
         compute="_compute_secret_urls",
@@ -73,6 +79,7 @@ class CalendarRoom(models.Model):
         Feed = self.env["calendar.feed"]
         for room in self:
             room.feed_ics_url = Feed._get_feed_url("ics", room_code=room.code) if room.code else False
+            room.feed_import_url = Feed._get_import_url(room_code=room.code) if room.code else False
             room.display_url = Feed._get_display_url(room_code=room.code) if room.code else False
 
     @api.ondelete(at_uninstall=False)

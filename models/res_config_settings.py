@@ -78,6 +78,9 @@ class ResConfigSettings(models.TransientModel):
     )
     external_calendar_ics_url = fields.Char("ICS Link", compute="_compute_external_calendar_urls")
     external_calendar_json_url = fields.Char("JSON Link", compute="_compute_external_calendar_urls")
+    external_calendar_import_url = fields.Char(
+        "Download for Import", compute="_compute_external_calendar_urls"
+    )
     external_calendar_webcal_url = fields.Char("webcal Link", compute="_compute_external_calendar_urls")
     external_calendar_google_url = fields.Char("Add to Google", compute="_compute_external_calendar_urls")
     external_calendar_outlook_com_url = fields.Char(
@@ -162,6 +165,7 @@ class ResConfigSettings(models.TransientModel):
         urls = {"ics": Feed._get_feed_url("ics"), "json": Feed._get_feed_url("json")}
         urls |= self._get_external_calendar_subscribe_links()
         urls["board"] = Feed._get_display_url()
+        urls["import"] = Feed._get_import_url()
         urls["caldav"] = Feed._get_caldav_url()
         for settings in self:
             for kind, url in urls.items():

@@ -1,21 +1,23 @@
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import icalendar
-import recurring_ical_events
 
 from odoo.tests import TransactionCase, tagged
 
-from .common import FeedCase, at
+from ..booking_feed.tests.conformance import check_ics
+from .common import FeedCase, at, optional_test_dependency, require
 
-NOW = datetime(2026, 3, 5, 10, 0, tzinfo=UTC)
+recurring_ical_events = optional_test_dependency("recurring_ical_events")
+
+NOW = datetime(2026, 3, 5, 10, 0, tzinfo=timezone.utc)
 LATER = NOW + timedelta(hours=1)
 
 
 def local(zone, *moment):
     """A naive UTC datetime (as Odoo stores it) for a wall-clock time in ``zone``."""
-    return datetime(*moment, tzinfo=ZoneInfo(zone)).astimezone(UTC).replace(tzinfo=None)
+    return datetime(*moment, tzinfo=ZoneInfo(zone)).astimezone(timezone.utc).replace(tzinfo=None)
 
 
 def by_title(calendar):
@@ -138,30 +140,40 @@ class TestIcsIdentityAndUpdates(FeedCase, TransactionCase):
         second = self.build(LATER)[0]
         self.assertEqual(sorted(str(event["UID"]) for event in second.walk("VEVENT")), sorted(uids))
         moved = next(
-            e for e in second.walk("VEVENT") if e["DTSTART"].dt == datetime(2026, 3, 6, 14, tzinfo=UTC)
+            e
+            for e in second.walk("VEVENT")
+            if e["DTSTART"].dt == datetime(2026, 3, 6, 14, tzinfo=timezone.utc)
         )
         self.assertEqual(moved["SEQUENCE"], 1)
 
 
 @tagged("post_install", "-at_install")
 class TestIcsRemovals(FeedCase, TransactionCase):
-    def assertCancelled(self, calendar, title, sequence):
-        event = by_title(calendar)[title]
+    """Subscribers learn of a removal by its absence; the file to import carries the cancellation."""
+
+    def imported(self, now):
+        """The download for import, as of ``now``."""
+        answer = self.env["calendar.feed.query"]._answer_import(self.feed, {}, None, now)
+        return check_ics(answer.read())
+
+    def assertRemoved(self, calendar, now, title, sequence):
+        """``title`` is absent from the subscribed ``calendar`` and CANCELLED in the import file."""
+        self.assertNotIn(title, by_title(calendar))
+        event = by_title(self.imported(now))[title]
         self.assertEqual((str(event["STATUS"]), event["SEQUENCE"]), ("CANCELLED", sequence))
 
-    def test_deleted_booking_is_published_cancelled_then_dropped_after_retention(self):
+    def test_deleted_booking_vanishes_and_is_cancelled_for_importers_until_retention(self):
         self.set_feed_param("past_days", 730)
         booking = self.book(self.sim_room, at(5, 9), at(5, 10), name="OSCE")
         self.build(NOW)
         booking.unlink()
         calendar, document = self.build(LATER)
-        self.assertCancelled(calendar, "OSCE", 1)
+        self.assertRemoved(calendar, LATER, "OSCE", 1)
         self.assertEqual(document["events"], [])  # the JSON feed lists live bookings only
         self.assertEqual(self.feed.event_count, 0)
-        calendar, _document = self.build(NOW + timedelta(days=29))
-        self.assertCancelled(calendar, "OSCE", 1)
-        calendar, _document = self.build(NOW + timedelta(days=31))
-        self.assertEqual(calendar.walk("VEVENT"), [])
+        self.assertRemoved(self.build(NOW + timedelta(days=29))[0], NOW + timedelta(days=29), "OSCE", 1)
+        self.build(NOW + timedelta(days=31))
+        self.assertEqual(self.imported(NOW + timedelta(days=31)).walk("VEVENT"), [])
 
     def test_retention_period_is_a_setting(self):
         self.set_feed_param("past_days", 730)
@@ -170,9 +182,10 @@ class TestIcsRemovals(FeedCase, TransactionCase):
         self.build(NOW)
         booking.unlink()
         self.build(LATER)
-        self.assertEqual(self.build(NOW + timedelta(days=3))[0].walk("VEVENT"), [])
+        self.build(NOW + timedelta(days=3))
+        self.assertEqual(self.imported(NOW + timedelta(days=3)).walk("VEVENT"), [])
 
-    def test_cancelled_unpublished_or_moved_out_bookings_are_published_cancelled(self):
+    def test_cancelled_unpublished_or_moved_out_bookings_vanish_from_subscriptions(self):
         cancelled = self.book(self.sim_room, at(5, 9), at(5, 10), name="cancelled")
         self.book(self.debriefing, at(5, 11), at(5, 12), name="room unpublished")
         moved = self.book(self.sim_room, at(6, 9), at(6, 10), name="moved out")
@@ -181,8 +194,10 @@ class TestIcsRemovals(FeedCase, TransactionCase):
         self.debriefing.is_published = False
         moved.write({"start": at(25, 9), "stop": at(25, 10)})
         calendar, _document = self.build(LATER)
+        self.assertEqual(calendar.walk("VEVENT"), [])
+        self.assertNotIn(b"STATUS:CANCELLED", self.feed.ics_body.encode())
         for title in ("cancelled", "room unpublished", "moved out"):
-            self.assertCancelled(calendar, title, 1)
+            self.assertRemoved(calendar, LATER, title, 1)
 
     def test_booking_moved_back_in_is_confirmed_again_with_a_higher_sequence(self):
         booking = self.book(self.sim_room, at(5, 9), at(5, 10), name="OSCE")
@@ -190,19 +205,23 @@ class TestIcsRemovals(FeedCase, TransactionCase):
         booking.write({"start": at(25, 9), "stop": at(25, 10)})
         self.build(LATER)
         booking.write({"start": at(6, 9), "stop": at(6, 10)})
-        event = by_title(self.build(LATER + timedelta(hours=1))[0])["OSCE"]
-        self.assertEqual((str(event["STATUS"]), event["SEQUENCE"]), ("CONFIRMED", 2))
+        calendar, _document = self.build(LATER + timedelta(hours=1))
+        for published in (calendar, self.imported(LATER + timedelta(hours=1))):
+            event = by_title(published)["OSCE"]
+            self.assertEqual((str(event["STATUS"]), event["SEQUENCE"]), ("CONFIRMED", 2))
 
     def test_bookings_that_end_before_the_window_are_dropped_not_cancelled(self):
         self.book(self.sim_room, at(5, 9), at(5, 10), name="today")
         self.build(NOW)
         calendar, _document = self.build(NOW + timedelta(days=1))
         self.assertEqual(calendar.walk("VEVENT"), [])
+        self.assertEqual(self.imported(NOW + timedelta(days=1)).walk("VEVENT"), [])
 
 
 @tagged("post_install", "-at_install")
 class TestIcsTimes(FeedCase, TransactionCase):
     def occurrences(self, calendar, zone, day):
+        require(self, recurring_ical_events=recurring_ical_events)
         start = datetime.combine(day, datetime.min.time(), tzinfo=ZoneInfo(zone))
         return [
             str(e["SUMMARY"])
@@ -228,8 +247,8 @@ class TestIcsTimes(FeedCase, TransactionCase):
                     bookings |= self.book(self.sim_room, start, stop, name=title)
                 events = by_title(self.build(NOW)[0])
                 for title, (start, stop) in cases.items():
-                    self.assertEqual(events[title]["DTSTART"].dt, start.replace(tzinfo=UTC))
-                    self.assertEqual(events[title]["DTEND"].dt, stop.replace(tzinfo=UTC))
+                    self.assertEqual(events[title]["DTSTART"].dt, start.replace(tzinfo=timezone.utc))
+                    self.assertEqual(events[title]["DTEND"].dt, stop.replace(tzinfo=timezone.utc))
                     wall_clock = events[title]["DTSTART"].dt.astimezone(ZoneInfo(zone))
                     self.assertEqual(wall_clock.hour, 22 if "across" in title else 9)
                 bookings.unlink()
@@ -247,7 +266,7 @@ class TestIcsTimes(FeedCase, TransactionCase):
             mon=True,
             event_tz="Europe/Budapest",
         )
-        calendar = self.build(datetime(2026, 3, 20, tzinfo=UTC))[0]
+        calendar = self.build(datetime(2026, 3, 20, tzinfo=timezone.utc))[0]
         starts = sorted(event["DTSTART"].dt for event in calendar.walk("VEVENT"))
         self.assertEqual([s.astimezone(ZoneInfo("Europe/Budapest")).hour for s in starts], [9, 9, 9])
         self.assertEqual([s.hour for s in starts], [8, 7, 7])

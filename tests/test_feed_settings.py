@@ -1,8 +1,10 @@
 from urllib.parse import quote
 
 from odoo.exceptions import AccessError, ValidationError
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import TransactionCase, new_test_user, tagged
 
+from .. import _post_init_hook, _uninstall_hook
+from ..booking_feed.tests.conformance import check_ics
 from .common import FeedCase, at
 
 
@@ -160,3 +162,35 @@ class TestFeedSettings(FeedCase, TransactionCase):
         with self.assertRaises(ValidationError):
             self.settings(external_calendar_organizer_email="booking desk")
         self.settings(external_calendar_organizer_email="desk@hospital.example").execute()
+
+    def test_default_time_zone_is_the_main_companys_whoever_rebuilds(self):
+        self.env["ir.config_parameter"].search([("key", "=", "external_calendar_api.tz")]).unlink()
+        self.env.ref("base.main_company").partner_id.tz = "Asia/Tokyo"
+        branch = self.env["res.company"].create({"name": "New York branch"})
+        branch.partner_id.tz = "America/New_York"
+        new_yorker = new_test_user(
+            self.env,
+            login="ny_admin",
+            groups="base.group_user,base.group_system",
+            tz="America/New_York",
+            company_id=branch.id,
+            company_ids=[(6, 0, branch.ids)],
+        )
+        feed = self.env["calendar.feed"]._get_singleton()
+        for env in (self.env(user=new_yorker), self.env(user=self.env.ref("base.user_root"))):
+            feed.with_env(env).sudo()._rebuild()  # as the Refresh button and the routes do
+            self.assertEqual(str(check_ics(feed.ics_body.encode())["X-WR-TIMEZONE"]), "Asia/Tokyo")
+
+    def test_uninstall_revokes_every_link_and_a_reinstall_starts_disabled_with_a_new_token(self):
+        old_token = self.enable_endpoint()
+        self.env.flush_all()
+        _uninstall_hook(self.env)
+        self.assertFalse(
+            self.env["ir.config_parameter"].search([("key", "=like", "external_calendar_api.%")])
+        )
+        self.env.cr.execute("SELECT 1 FROM pg_class WHERE relname = 'calendar_feed_entry_stamp_seq'")
+        self.assertFalse(self.env.cr.fetchall())
+        _post_init_hook(self.env)
+        self.assertFalse(self.env["calendar.feed"]._get_settings().enabled)
+        self.assertNotEqual(self.env["calendar.feed"]._get_token(), old_token)
+        self.assertIsNone(self.env["calendar.feed"]._authenticate(old_token))
