@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 VPY := $(VENV)/bin/python
 
-.PHONY: run stop test test-pythons lint bench bench-load clean
+.PHONY: run stop test test-pythons pot lint bench bench-load clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt test-requirements.txt booking_feed/tests/requirements.txt scripts/bootstrap_venv.py
 	$(PYTHON) scripts/bootstrap_venv.py
@@ -22,6 +22,10 @@ test: $(VENV)/.installed
 # The Odoo-free suite on every Python 3.10-3.13 found here, the system's included (CI runs it).
 test-pythons: $(VENV)/.installed
 	$(VPY) scripts/test_pythons.py
+
+# Translators' template, exported by Odoo itself (see scripts/export_pot.py).
+pot: $(VENV)/.installed
+	$(VPY) scripts/export_pot.py
 
 lint: $(VENV)/.installed
 	$(VPY) -m ruff check .

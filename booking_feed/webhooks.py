@@ -25,6 +25,8 @@ from urllib.parse import urlsplit
 
 import requests
 
+from .translatable import _lt
+
 SECRET_PREFIX = "whsec_"  # noqa: S105 (the form of secrets, not one)
 SECRET_BYTES = 32
 TIMEOUT_SECONDS = 10
@@ -42,6 +44,10 @@ RETRY_DELAYS = tuple(
 #: Over this many changed bookings a message says ``truncated`` and the receiver pulls the rest.
 MAX_CHANGES = 500
 USER_AGENT = "external_calendar_api-webhooks/1"
+# Shown to administrators, translated where shown.
+NOT_A_URL = _lt("not a URL")
+NO_COMPLETE_ANSWER = _lt("no complete answer within %(seconds)s s")
+REDIRECT_NOT_FOLLOWED = _lt("redirects are not followed; give the final URL")
 
 
 def generate_secret() -> str:
@@ -73,17 +79,17 @@ def check_url(url: str) -> str | None:
         parts = urlsplit(url)
         parts.port  # noqa: B018 (raises on a port that is not a number)
     except ValueError:
-        return "not a URL"
+        return NOT_A_URL
     if parts.scheme not in ("http", "https"):
-        return "only http and https URLs receive webhooks"
+        return _lt("only http and https URLs receive webhooks")
     if not parts.hostname:
-        return "the URL has no host"
+        return _lt("the URL has no host")
     if parts.username or parts.password:
-        return "credentials do not belong in the URL"
+        return _lt("credentials do not belong in the URL")
     if ":" not in parts.hostname and not all(
         0 < len(label) <= 63 for label in parts.hostname.removesuffix(".").split(".")
     ):  # DNS names: labels of 1 to 63 characters (IPv6 literals have colons)
-        return "not a URL"
+        return NOT_A_URL
     return None
 
 
@@ -99,11 +105,24 @@ def message_body(message_type: str, data: dict, now: datetime) -> bytes:
 
 @dataclass(frozen=True)
 class Delivery:
-    """What became of one attempt: the answer's status (None if there was none), time, error."""
+    """What became of one attempt: the answer's status (None if there was none), time, error.
+
+    The error is an English template and its values, so that the addon shows it translated
+    (:meth:`describe`); ``error`` is the English text.
+    """
 
     status_code: int | None
     duration: float
-    error: str = ""
+    error_template: str = ""
+    error_values: tuple[tuple[str, object], ...] = ()
+
+    @property
+    def error(self) -> str:
+        return self.describe()
+
+    def describe(self, translate=str) -> str:
+        """The error in the language of ``translate`` (a gettext-like function), or English."""
+        return translate(self.error_template) % dict(self.error_values) if self.error_template else ""
 
     @property
     def succeeded(self) -> bool:
@@ -131,13 +150,14 @@ def deliver(url, secret, message_id, body, *, deadline=TIMEOUT_SECONDS) -> Deliv
     while attempt.is_alive() and time.monotonic() < give_up_at:
         time.sleep(0.02)
     if not outcome:
-        return Delivery(None, time.monotonic() - started, f"no complete answer within {deadline} s")
-    status, error = outcome[0]
-    return Delivery(status, time.monotonic() - started, error)
+        values = (("seconds", deadline),)
+        return Delivery(None, time.monotonic() - started, NO_COMPLETE_ANSWER, values)
+    status, template, values = outcome[0]
+    return Delivery(status, time.monotonic() - started, template, values)
 
 
 def _post(url, secret, message_id, body, timeout):
-    """``(status or None, error)`` of one POST."""
+    """``(status or None, error template, its values)`` of one POST."""
     try:
         timestamp = int(time.time())
         headers = {
@@ -156,9 +176,11 @@ def _post(url, secret, message_id, body, timeout):
                 answer = response.raw.read(MAX_ANSWER_BYTES, decode_content=False)
                 status = response.status_code
     except Exception as error:  # whatever the network, the receiver or the URL does
-        return None, type(error).__name__
+        return None, "%(error)s", (("error", type(error).__name__),)
     if 200 <= status < 300:
-        return status, ""
+        return status, "", ()
     if 300 <= status < 400:
-        return status, "redirects are not followed; give the final URL"
-    return status, answer.decode("utf-8", "replace")[:500] or f"HTTP {status}"
+        return status, REDIRECT_NOT_FOLLOWED, ()
+    # The receiver's own words as they are, else the bare status.
+    said = answer.decode("utf-8", "replace")[:500] or f"HTTP {status}"
+    return status, "%(answer)s", (("answer", said),)

@@ -83,6 +83,7 @@ class CalendarFeedWebhook(models.Model):
     def _check_url(self):
         for webhook in self:
             if reason := check_url(webhook.url or ""):
+                reason = self.env._(reason)  # pylint: disable=translation-required  (marked in booking_feed)
                 raise ValidationError(self.env._("%(url)s: %(reason)s.", url=webhook.url, reason=reason))
 
     @api.model_create_multi
@@ -114,7 +115,7 @@ class CalendarFeedWebhook(models.Model):
                 "success",
             )
         else:
-            answer = f"HTTP {result.status_code}" if result.status_code else result.error
+            answer = f"HTTP {result.status_code}" if result.status_code else result.describe(self.env._)
             message, kind = (
                 self.env._("The test failed: %(answer)s (see Deliveries).", answer=answer),
                 "danger",
@@ -220,21 +221,23 @@ class CalendarFeedWebhook(models.Model):
         result = self._attempt(
             f"msg_{digest[:32]}", message_body("calendar.changed", data, datetime.now(timezone.utc))
         )
+        # In the language of whoever delivers (the cron's, or the admin's for Send test).
+        error = result.describe(self.env._)
         if result.succeeded:
             self.write({"sync_stamp": until, "attempt": 0, "next_attempt_at": False, "failing": False,
                         "last_error": False})  # fmt: skip
         elif result.gone:
             _logger.warning("External calendar webhook %s answered 410 Gone: deactivated", self.id)
-            self.write({"active": False, "next_attempt_at": False, "last_error": result.error})
+            self.write({"active": False, "next_attempt_at": False, "last_error": error})
         elif self.attempt < len(RETRY_DELAYS):
             next_at = fields.Datetime.now() + RETRY_DELAYS[self.attempt]
-            self.write({"attempt": self.attempt + 1, "next_attempt_at": next_at, "last_error": result.error})
+            self.write({"attempt": self.attempt + 1, "next_attempt_at": next_at, "last_error": error})
         else:
             _logger.warning(
                 "External calendar webhook %s: retries exhausted, failing until the next change", self.id
             )
             self.write({"attempt": 0, "next_attempt_at": False, "failing": True, "failed_stamp": until,
-                        "last_error": result.error})  # fmt: skip
+                        "last_error": error})  # fmt: skip
 
     def _get_delta(self, feed, until):
         """The JSON feed's ``since`` answer for this webhook's rooms, as a dict; None if empty.
@@ -271,6 +274,7 @@ class CalendarFeedWebhook(models.Model):
         result = deliver(self.url, self.secret, message_id, body)
         self.env["calendar.feed.webhook.delivery"].sudo().create({
             "webhook_id": self.id, "message_id": message_id, "attempt": self.attempt + 1,
-            "status_code": result.status_code or 0, "duration": result.duration, "error": result.error,
+            "status_code": result.status_code or 0, "duration": result.duration,
+            "error": result.describe(self.env._),
         })  # fmt: skip
         return result
