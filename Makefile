@@ -3,6 +3,7 @@
 PYTHON ?= python3
 VENV := .venv
 VPY := $(VENV)/bin/python
+ADDON_CODE := models controllers wizard tests booking_feed migrations __init__.py __manifest__.py
 
 .PHONY: run stop test test-pythons pot lint bench bench-load clean
 
@@ -31,8 +32,10 @@ lint: $(VENV)/.installed
 	$(VPY) -m ruff check .
 	$(VPY) -m ruff format --check .
 	$(VPY) scripts/check_size.py
-	@# README.md is the front door, so no OCA README.rst.
-	$(VPY) -m pylint --rcfile=.pylintrc --disable=missing-readme models controllers wizard __init__.py __manifest__.py
+	@# OCA's pylint-odoo configuration for 19.0: the mandatory checks, then all of them.
+	$(VPY) -m pylint --rcfile=.pylintrc-mandatory $(ADDON_CODE)
+	$(VPY) -m pylint --rcfile=.pylintrc $(ADDON_CODE)
+	$(VPY) scripts/lint_oca.py
 
 bench: $(VENV)/.installed
 	$(VPY) bench/run.py $(ARGS)

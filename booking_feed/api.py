@@ -108,7 +108,8 @@ class Answer:
     #: The named key the answer is for, None for the main link (usage log).
     key_id: int | None = None
 
-    def read(self) -> bytes:
+    # A dataclass, not an Odoo model.
+    def read(self) -> bytes:  # pylint: disable=method-required-super
         return self.body() if callable(self.body) else self.body
 
     def encoded(self, encoding: str) -> "Answer":

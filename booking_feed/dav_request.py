@@ -9,6 +9,7 @@ and a sentence for the caller.
 """
 
 import base64
+import contextlib
 import ipaddress
 import re
 from dataclasses import dataclass
@@ -136,17 +137,13 @@ def parse_path(path: str) -> Target | None:
 
 
 def _is_host(netloc: str) -> bool:
-    """Whether ``netloc`` is empty, a name or a bracketed IPv6 address; Python before 3.11.4
-    accepts ``http://[zz]/`` where newer ones refuse it."""
+    """Whether ``netloc`` is a name or a bracketed IPv6 address (Python < 3.11.4 accepts ``[zz]``)."""
     host = netloc.rpartition("@")[2]
     if not host.startswith("["):
         return "[" not in host and "]" not in host
-    literal = host[1:].partition("]")[0]
-    try:
-        ipaddress.IPv6Address(literal)
-    except ValueError:
-        return False
-    return True
+    with contextlib.suppress(ValueError):
+        return bool(ipaddress.IPv6Address(host[1:].partition("]")[0]))
+    return False
 
 
 def _collection(segment: str) -> str | None:

@@ -77,7 +77,7 @@ def check_url(url: str) -> str | None:
     """Why ``url`` cannot receive webhooks, or None: http or https, with a host, no credentials."""
     try:
         parts = urlsplit(url)
-        parts.port  # noqa: B018 (raises on a port that is not a number)
+        _port = parts.port  # raises ValueError on a port that is not a number
     except ValueError:
         return NOT_A_URL
     if parts.scheme not in ("http", "https"):

@@ -5,6 +5,7 @@ from . import (
     calendar_feed,
     calendar_feed_change,
     calendar_feed_dav,
+    calendar_feed_display,
     calendar_feed_entry,
     calendar_feed_key,
     calendar_feed_query,

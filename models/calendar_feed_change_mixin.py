@@ -25,7 +25,8 @@ class CalendarFeedChangeMixin(models.AbstractModel):
         return records
 
     def write(self, vals):
-        before = self._get_feed_changes()
+        # The models that inherit the mixin return ids.
+        before = self._get_feed_changes()  # pylint: disable=assignment-from-none
         result = super().write(vals)
         self._record_feed_changes(before)
         return result
@@ -35,7 +36,7 @@ class CalendarFeedChangeMixin(models.AbstractModel):
         return super().unlink()
 
     def _record_feed_changes(self, before=()):
-        after = self._get_feed_changes()
+        after = self._get_feed_changes()  # pylint: disable=assignment-from-none
         Change = self.env["calendar.feed.change"]
         if before is None or after is None:
             Change._record_change()

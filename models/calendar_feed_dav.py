@@ -266,11 +266,9 @@ class CalendarFeedDav(models.AbstractModel):
     def _members(self, code, target=None, start=None, end=None, among=None):
         """The domain of the live entries of calendar ``code`` in the feed's window, narrowed to
         ``[start, end)``, to ``target``'s object, or to the entry ids ``among``."""
-        Query = self.env["calendar.feed.query"]
-        query = self._query(code, start, end)
-        first, last = query.narrow(
-            self.env["calendar.feed"].sudo()._get_settings().window(datetime.now(timezone.utc))
-        )
+        Query, query = self.env["calendar.feed.query"], self._query(code, start, end)
+        window = self.env["calendar.feed"].sudo()._get_settings().window(datetime.now(timezone.utc))
+        first, last = query.narrow(window)
         if first >= last:
             return [("id", "=", False)]
         scope = self.env.context.get("external_calendar_scope")

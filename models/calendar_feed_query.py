@@ -36,7 +36,6 @@ from ..booking_feed.encoding import choose_encoding
 from ..booking_feed.query import QueryError, check_parameters, parse_feed_query
 from ..booking_feed.records import load_record
 from ..booking_feed.sync import Cursor, check_sync_token, encode_sync_token, parse_paging, scoped_signature
-from .calendar_feed import PARAM_PREFIX
 
 #: Statuses the JSON API can publish and filter on.
 JSON_STATUSES = (CONFIRMED, TENTATIVE)
@@ -226,37 +225,12 @@ class CalendarFeedQuery(models.AbstractModel):
             if not room:
                 return None
             title = room.name
-        lang = self._get_display_lang()
+        Display = self.env["calendar.feed.display"]
+        lang = Display._get_lang()
         return display_answer(
             options, title=title, token=params["token"][0], timezone=settings.timezone, lang=lang,
-            labels=self.with_context(lang=lang)._get_display_labels(), feed_path=FEED_PATH,
+            labels=Display.with_context(lang=lang)._get_labels(), feed_path=FEED_PATH,
         )  # fmt: skip
-
-    @api.model
-    def _get_display_lang(self):
-        """The language of displays: the one chosen in the settings, else the main company's, if installed."""
-        installed = dict(self.env["res.lang"].sudo().get_installed())
-        chosen = self.env["ir.config_parameter"].sudo().get_param(f"{PARAM_PREFIX}lang")
-        main_company = self.env["res.company"]._get_main_company().sudo()
-        for lang in (chosen, main_company.partner_id.lang):
-            if lang in installed:
-                return lang
-        return "en_US"
-
-    @api.model
-    def _get_display_labels(self):
-        """The texts of the display page in the environment's language (the page fills ``%(name)s`` in)."""
-        return {
-            "inUseUntil": self.env._("In use until %(time)s"),
-            "freeUntil": self.env._("Free until %(time)s"),
-            "freeRestOfDay": self.env._("Free for the rest of the day"),
-            "laterToday": self.env._("Later today"),
-            "nothingLater": self.env._("No more bookings today"),
-            "next": self.env._("Next: %(time)s %(title)s"),
-            "bookingsToday": self.env._("Bookings today: %(count)s"),
-            "stale": self.env._("Not updated since %(time)s: the calendar cannot be reached"),
-            "noData": self.env._("Connecting to the calendar..."),
-        }
 
     # -- reading the entries ---------------------------------------------------
 

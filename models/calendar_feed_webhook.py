@@ -83,7 +83,8 @@ class CalendarFeedWebhook(models.Model):
     def _check_url(self):
         for webhook in self:
             if reason := check_url(webhook.url or ""):
-                reason = self.env._(reason)  # pylint: disable=translation-required  (marked in booking_feed)
+                # Marked with _lt() in booking_feed.webhooks.
+                reason = self.env._(reason)  # pylint: disable=translation-required
                 raise ValidationError(self.env._("%(url)s: %(reason)s.", url=webhook.url, reason=reason))
 
     @api.model_create_multi

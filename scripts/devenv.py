@@ -196,6 +196,24 @@ def throwaway_odoo(prefix, *, durable=False):
             yield write_odoo_config(tmp / "odoo.conf", cluster, tmp / "filestore"), cluster
 
 
+def clean_copy(directory):
+    """The addon's files (tracked or new, not ignored) copied under ``directory/MODULE``; returns
+    ``directory``.
+
+    Tools that walk an addon and follow symbolic links (Odoo's translation export) would follow
+    the checkout's ``build/addons`` link back into itself forever, and read ``.venv``; tools that
+    look for the repository root above the addon (OCA's checks) need the addon one level down.
+    """
+    target = Path(directory) / MODULE
+    listing = ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"]
+    files = subprocess.run(listing, cwd=ROOT, capture_output=True, check=True).stdout
+    for name in filter(None, files.decode().split("\0")):
+        if (ROOT / name).is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, target / name)
+    return Path(directory)
+
+
 def odoo_command(config, *args):
     """Run Odoo's command line with this interpreter (the one .venv provides)."""
     return [sys.executable, "-m", "odoo", "-c", str(config), *args]

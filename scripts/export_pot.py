@@ -9,31 +9,15 @@ translate what it left empty; ``make test`` fails while a text has no
 translation in a language we ship.
 """
 
-import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from devenv import MODULE, ROOT, addons_path, install_module, throwaway_odoo, write_odoo_config
+from devenv import MODULE, ROOT, addons_path, clean_copy, install_module, throwaway_odoo, write_odoo_config
 
 POT = ROOT / "i18n" / f"{MODULE}.pot"
 DATABASE = "external_calendar_pot"
-
-
-def clean_copy(directory):
-    """The addon's files (tracked or new, not ignored) under ``directory/MODULE``.
-
-    Odoo's exporter follows symbolic links: the checkout's ``build/addons`` link back to
-    itself would make it scan forever, and ``.venv`` for long.
-    """
-    target = Path(directory) / MODULE
-    listing = ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"]
-    files = subprocess.run(listing, cwd=ROOT, capture_output=True, check=True).stdout
-    for name in filter(None, files.decode().split("\0")):
-        (target / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(ROOT / name, target / name)
-    return target.parent
 
 
 def main():

@@ -1,4 +1,5 @@
 import base64
+import contextlib
 import json
 import random
 import threading
@@ -69,13 +70,11 @@ class Receiver(BaseHTTPRequestHandler):
         self.server.requests.append(self.rfile.read(int(self.headers["Content-Length"])))
         behaviour = self.server.behaviour
         if behaviour == "trickle":  # one byte of the status line at a time: each read is quick
-            try:
+            with contextlib.suppress(OSError):  # the client gave up
                 for byte in b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n":
                     self.wfile.write(bytes([byte]))
                     self.wfile.flush()
                     time.sleep(0.2)
-            except OSError:
-                pass
             return
         if behaviour == "slow":
             time.sleep(2)
