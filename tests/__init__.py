@@ -16,4 +16,5 @@ from . import (
     test_json_api,
     test_json_sync,
     test_room_pages,
+    test_translations,
 )

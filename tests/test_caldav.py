@@ -307,6 +307,20 @@ class TestCalDav(FeedCase, HttpCase):
         )
         self.assertEqual(set(statuses.values()), {"HTTP/1.1 404 Not Found"})
 
+    def test_a_cancelled_booking_is_gone_not_published_cancelled(self):
+        href = self.object_href(SIM, self.both)
+        self.assertEqual(self.dav("GET", href).status_code, 200)
+        self.both.booking_status = "cancelled"
+        self.assertEqual(self.dav("GET", href).status_code, 404)
+        body = (
+            f'<c:calendar-query xmlns:d="DAV:" xmlns:c="{CALDAV}"><d:prop><c:calendar-data/></d:prop>'
+            '<c:filter><c:comp-filter name="VCALENDAR"/></c:filter></c:calendar-query>'
+        )
+        for calendar in (SIM, ALL):
+            response = self.dav("REPORT", calendar, body, depth=1)
+            self.assertNotIn(href.rsplit("/", 1)[1], response.text)
+            self.assertNotIn("STATUS:CANCELLED", response.text)
+
     def test_unknown_or_expired_sync_tokens_get_valid_sync_token(self):
         all_token = etree.fromstring(self.dav("REPORT", ALL, sync_collection()).content).findtext(
             "d:sync-token", namespaces=NS

@@ -70,19 +70,32 @@ class DisplayPage:
         )
 
 
-@tagged("post_install", "-at_install")
-class TestRoomDisplays(FeedCase, HttpCase):
+class DisplayCase(FeedCase):
+    """The endpoint on, the feed's zone at midday, a booking under way in the Sim room and one next."""
+
+    CURRENT, UPCOMING = "Anatomy lab", "OSCE"
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.token = cls.enable_endpoint()
         now = datetime.now(timezone.utc).replace(tzinfo=None, second=0, microsecond=0)
         cls.set_feed_param("tz", midday_zone(now))
-        cls.current = cls.book(cls.sim_room, now - timedelta(minutes=30), now + timedelta(minutes=30),
-                               name="Anatomy lab")  # fmt: skip
-        cls.upcoming = cls.book(
-            cls.sim_room, now + timedelta(minutes=60), now + timedelta(minutes=90), name="OSCE"
+        cls.now = now
+        cls.current = cls.book(
+            cls.sim_room, now - timedelta(minutes=30), now + timedelta(minutes=30), name=cls.CURRENT
         )
+        cls.upcoming = cls.book(
+            cls.sim_room, now + timedelta(minutes=60), now + timedelta(minutes=90), name=cls.UPCOMING
+        )
+
+
+@tagged("post_install", "-at_install")
+class TestRoomDisplays(DisplayCase, HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        now = cls.now
         cls.debrief = cls.book(cls.debriefing, now + timedelta(minutes=120), now + timedelta(minutes=150),
                                name="Debrief")  # fmt: skip
 
