@@ -73,11 +73,14 @@ def unimported_test_modules():
     return sorted(path.stem for path in (ROOT / "tests").glob("test_*.py") if path.stem not in imported)
 
 
-def run_odoo_runner(report_log):
-    """Odoo's own runner on a new database without demo data; returns (exit code, tests run, skipped)."""
+def run_odoo_runner(report_log, with_demo=False):
+    """Odoo's own runner on a new database, without demo data unless ``with_demo``; returns
+    (exit code, tests run, skipped)."""
     with throwaway_odoo("ext-cal-runner-") as (config, _cluster):
-        print(f"Odoo's own test runner: {MODULE} on a new database without demo data...", flush=True)
+        demo = "with" if with_demo else "without"
+        print(f"Odoo's own test runner: {MODULE} on a new database {demo} demo data...", flush=True)
         options = ["-d", f"{TEST_DATABASE}_runner", "-i", MODULE, "--test-enable", f"--test-tags=/{MODULE}"]
+        options += ["--with-demo"] if with_demo else []
         options += ["--stop-after-init", "--log-level=test", f"--logfile={report_log}"]
         code = subprocess.run(odoo_command(config, *options), check=False).returncode
     log = report_log.read_text()
@@ -122,6 +125,9 @@ def count(reports):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments, after --")
+    parser.add_argument(
+        "--runner-with-demo", action="store_true", help="run Odoo's own runner on a database with demo data"
+    )
     args = parser.parse_args()
 
     REPORTS.mkdir(parents=True, exist_ok=True)
@@ -149,10 +155,10 @@ def main():
             notes.append(f"Browser tours SKIPPED: {reason}")
         codes.append(run_odoo_suite(args.pytest_args, odoo_report))
         if not args.pytest_args:  # a -k selection is for pytest-odoo only
-            code, run, skipped = run_odoo_runner(REPORTS / "odoo-runner.log")
+            code, run, skipped = run_odoo_runner(REPORTS / "odoo-runner.log", args.runner_with_demo)
             defined = count_odoo_tests()
             summary = f"{run} of {defined} tests run, {skipped} skipped, exit code {code}"
-            notes.append(f"Odoo's runner, no demo data: {summary}")
+            notes.append(f"Odoo's runner, {'with' if args.runner_with_demo else 'no'} demo data: {summary}")
             codes.append(code if run == defined else 1)
 
     totals = count([library_report, odoo_report])
