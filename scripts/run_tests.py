@@ -76,6 +76,7 @@ def unimported_test_modules():
 def run_odoo_runner(report_log, with_demo=False):
     """Odoo's own runner on a new database, without demo data unless ``with_demo``; returns
     (exit code, tests run, skipped)."""
+    report_log.unlink(missing_ok=True)  # Odoo appends to its log file
     with throwaway_odoo("ext-cal-runner-") as (config, _cluster):
         demo = "with" if with_demo else "without"
         print(f"Odoo's own test runner: {MODULE} on a new database {demo} demo data...", flush=True)
@@ -86,7 +87,7 @@ def run_odoo_runner(report_log, with_demo=False):
     log = report_log.read_text()
     # Odoo's own stats count subtests too: count each test started instead.
     run = len(set(re.findall(rf"odoo\.addons\.{MODULE}\.tests\.\S+: Starting (\S+)", log)))
-    skipped = len(re.findall(rf"odoo\.addons\.{MODULE}\.tests\.\S+: skipped ", log))
+    skipped = len(set(re.findall(rf"odoo\.addons\.{MODULE}\.tests\.\S+: skipped (\S+)", log)))
     for line in log.splitlines():
         if " ERROR " in line or " CRITICAL " in line or "FAIL:" in line:
             print(line)

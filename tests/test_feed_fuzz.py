@@ -22,6 +22,7 @@ REQUESTS_PER_ROUTE = 80
 BASE = "/w/api/v2/public_calendar"
 ROUTES = {
     f"{BASE}.ics": ["room", "from", "to"],
+    f"{BASE}/import.ics": ["room"],
     f"{BASE}.json": ["room", "from", "to", "q", "status", "limit", "cursor", "since"],
     "/w/api/v2/public-calendar.json": ["room", "q", "limit", "since"],
     f"{BASE}/rooms.json": ["from", "to"],
