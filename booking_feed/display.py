@@ -2,8 +2,8 @@
 
 The page is plain HTML with its own small CSS and JavaScript inline: no web
 client, no font or script from anywhere else, no cookie. Its script reads the
-JSON feed with the same token (see ``display_page/display.js``), so the page itself holds
-no booking: it is the same bytes all day, and a kiosk reloading it gets a 304.
+JSON feed with the same token (see ``static/src/display/display.js``), so the page itself
+holds no booking: it is the same bytes all day, and a kiosk reloading it gets a 304.
 A Content-Security-Policy that names the inline style and script by their
 SHA-256 lets the page load nothing else and talk only to its own server.
 """
@@ -25,7 +25,8 @@ MAX_REFRESH = 3600
 THEMES = ("dark", "light")
 CONTENT_TYPE = "text/html; charset=utf-8"
 
-_ASSETS = Path(__file__).parent / "display_page"
+#: The addon's static files, where Odoo keeps them; read here and inlined, never fetched by the page.
+_ASSETS = Path(__file__).resolve().parent.parent / "static" / "src" / "display"
 _PAGE = Template((_ASSETS / "page.html").read_text(encoding="utf-8"))
 _STYLE = (_ASSETS / "display.css").read_text(encoding="utf-8")
 _SCRIPT = (_ASSETS / "display.js").read_text(encoding="utf-8")
