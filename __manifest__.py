@@ -1,6 +1,6 @@
 {
     "name": "External Calendar API",
-    "version": "19.0.1.5.0",
+    "version": "19.0.1.6.0",
     "summary": "Publish room bookings as secret ICS and JSON feeds, webhooks and read-only CalDAV",
     "category": "Productivity/Calendar",
     "author": "External Calendar API contributors",

@@ -14,7 +14,8 @@ from .json_feed import (
     event_to_json,
     room_to_json,
 )
-from .records import BUSY_TITLE, CANCELLED, CONFIRMED, STATUSES, TENTATIVE, FeedEvent, FeedRoom, fingerprint
+from .records import BUSY_TITLE, FeedEvent, FeedRoom, fingerprint
+from .statuses import CANCELLED, CONFIRMED, STATUSES, TENTATIVE
 
 __all__ = [
     "BUSY_TITLE",

@@ -157,9 +157,7 @@ def body_etag(body: bytes) -> str:
 
 def data_answer(content_type, body, last_modified) -> Answer:
     """A 200 with validators and the feeds' caching rule; ``body`` is bytes here."""
-    return Answer(
-        content_type, body, etag=body_etag(body), last_modified=last_modified, headers=DATA_HEADERS
-    )  # fmt: skip
+    return Answer(content_type, body, etag=body_etag(body), last_modified=last_modified, headers=DATA_HEADERS)
 
 
 def error_answer(error: FeedError, *, as_json: bool) -> Answer:

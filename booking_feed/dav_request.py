@@ -1,4 +1,4 @@
-"""Reading CalDAV requests (RFC 4918, 4791, 6578): paths, the Depth header and XML bodies.
+"""Reading CalDAV requests (RFC 4918, 4791, 6578): credentials, the Depth header and XML bodies.
 
 Every byte of a request comes from the outside. Bodies are parsed by
 ``lxml`` with no DTD, no entity expansion and no network, and a body that
@@ -9,19 +9,15 @@ and a sentence for the caller.
 """
 
 import base64
-import contextlib
-import ipaddress
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from urllib.parse import unquote, urlsplit
 
 from lxml import etree
 
 from .api import FeedError, bearer_token
 from .query import MAX_VALUE_LENGTH, QueryError, shown
-from .records import ROOM_CODE_PATTERN
-from .sync import MAX_NUMBER, decode_sync_token, encode_sync_token
+from .sync import decode_sync_token, encode_sync_token
 
 DAV = "DAV:"
 CALDAV = "urn:ietf:params:xml:ns:caldav"
@@ -34,25 +30,24 @@ MAX_BODY_BYTES = 2 * 1024 * 1024
 MAX_HREFS = 1000
 #: Clients ask for about fifteen properties.
 MAX_PROPERTIES = 100
-DAV_ROOT = "/w/caldav/"
-PRINCIPAL_PATH = f"{DAV_ROOT}principal/"
-HOME_PATH = f"{DAV_ROOT}calendars/"
 #: Methods that would change something: a read-only server refuses them all (RFC 3744 need-privileges).
 WRITE_PRIVILEGES = {
-    "PUT": "write-content", "DELETE": "unbind", "MKCALENDAR": "bind", "MKCOL": "bind", "PROPPATCH":
-    "write-properties", "MOVE": "unbind", "COPY": "bind", "POST": "bind", "LOCK": "write", "UNLOCK": "write",
-    "ACL": "write-acl", "PATCH": "write-content",
-}  # fmt: skip
+    "PUT": "write-content",
+    "DELETE": "unbind",
+    "MKCALENDAR": "bind",
+    "MKCOL": "bind",
+    "PROPPATCH": "write-properties",
+    "MOVE": "unbind",
+    "COPY": "bind",
+    "POST": "bind",
+    "LOCK": "write",
+    "UNLOCK": "write",
+    "ACL": "write-acl",
+    "PATCH": "write-content",
+}
 READ_METHODS = ("OPTIONS", "GET", "HEAD", "PROPFIND", "REPORT")
 #: Sync tokens are URIs (RFC 6578); after this prefix, the JSON feed's opaque token.
 SYNC_TOKEN_PREFIX = "urn:x-external-calendar:sync:"  # noqa: S105 (the form of tokens, not one)
-#: The calendar of every room, at ``calendars/all/`` (rooms are at ``calendars/room-<code>/``); not
-#: a room code (letters, digits, - and _), so a room coded "all" is a room like any other.
-ALL_ROOMS = "*"
-_ALL_SEGMENT = "all"
-_ROOM_PREFIX = "room-"
-_OBJECT_NAME = re.compile(r"([1-9][0-9]{0,9})\.ics")
-_FIXED_PATHS = {(): "root", ("principal",): "principal", ("calendars",): "home"}
 _UTC_TIME = re.compile(r"([0-9]{8})T([0-9]{6})Z")
 _PARSER = etree.XMLParser(
     resolve_entities=False,
@@ -71,10 +66,16 @@ def clark(namespace: str, name: str) -> str:
 
 CALENDAR_DATA = clark(CALDAV, "calendar-data")
 #: Properties an allprop leaves out: large or costly ones (RFC 4791, 5.2 and 9.6; RFC 3253, 3744, 6578).
-NOT_IN_ALLPROP = frozenset({
-    CALENDAR_DATA, clark(CALDAV, "calendar-timezone"), clark(CALDAV, "supported-calendar-component-set"),
-    clark(DAV, "supported-report-set"), clark(DAV, "current-user-privilege-set"), clark(DAV, "sync-token"),
-})  # fmt: skip
+NOT_IN_ALLPROP = frozenset(
+    {
+        CALENDAR_DATA,
+        clark(CALDAV, "calendar-timezone"),
+        clark(CALDAV, "supported-calendar-component-set"),
+        clark(DAV, "supported-report-set"),
+        clark(DAV, "current-user-privilege-set"),
+        clark(DAV, "sync-token"),
+    }
+)
 
 
 class DavError(FeedError):
@@ -88,70 +89,6 @@ class DavError(FeedError):
 
 def bad_request(message: str) -> DavError:
     return DavError(400, message)
-
-
-@dataclass(frozen=True)
-class Target:
-    """What a path names: ``kind`` is root, principal, home, collection or object.
-
-    ``collection`` is a room code or :data:`ALL_ROOMS`; ``event_id`` names an object in it.
-    """
-
-    kind: str
-    collection: str | None = None
-    event_id: int | None = None
-
-
-def collection_path(collection: str) -> str:
-    return f"{HOME_PATH}{_ALL_SEGMENT if collection == ALL_ROOMS else _ROOM_PREFIX + collection}/"
-
-
-def object_path(collection: str, event_id: int) -> str:
-    return f"{collection_path(collection)}{event_id}.ics"
-
-
-def parse_path(path: str) -> Target | None:
-    """The resource at ``path`` (a URL path or a full URL, percent-encoded), None if there is none.
-
-    Whether the room exists and the token opens it is for the caller to say.
-    """
-    try:
-        parts = urlsplit(path)
-    except ValueError:  # e.g. "http://[/...", in a multiget's href
-        return None
-    if not _is_host(parts.netloc):
-        return None
-    path = unquote(parts.path)
-    if path != DAV_ROOT.rstrip("/") and not path.startswith(DAV_ROOT):
-        return None
-    parts = tuple(part for part in path[len(DAV_ROOT) :].split("/") if part)
-    if parts in _FIXED_PATHS:
-        return Target(_FIXED_PATHS[parts])
-    collection = _collection(parts[1]) if len(parts) in (2, 3) and parts[0] == "calendars" else None
-    if collection is None or len(parts) == 2:
-        return collection and Target("collection", collection)
-    name = _OBJECT_NAME.fullmatch(parts[2])
-    event_id = int(name.group(1)) if name else 0
-    # Booking ids are PostgreSQL integers.
-    return Target("object", collection, event_id) if 0 < event_id <= MAX_NUMBER else None
-
-
-def _is_host(netloc: str) -> bool:
-    """Whether ``netloc`` is a name or a bracketed IPv6 address (Python < 3.11.4 accepts ``[zz]``)."""
-    host = netloc.rpartition("@")[2]
-    if not host.startswith("["):
-        return "[" not in host and "]" not in host
-    with contextlib.suppress(ValueError):
-        return bool(ipaddress.IPv6Address(host[1:].partition("]")[0]))
-    return False
-
-
-def _collection(segment: str) -> str | None:
-    """The collection a path segment names: ``all`` or ``room-<code>``."""
-    if segment == _ALL_SEGMENT:
-        return ALL_ROOMS
-    code = segment.removeprefix(_ROOM_PREFIX)
-    return code if code != segment and ROOM_CODE_PATTERN.fullmatch(code) else None
 
 
 def credentials(authorization: str | None) -> str | None:
@@ -185,9 +122,10 @@ def read_sync_token(uri: str, signature: str) -> int:
 
 def invalid_sync_token() -> DavError:
     return DavError(
-        403, "sync-token: unknown, expired or issued for another calendar; sync again without it",
+        403,
+        "sync-token: unknown, expired or issued for another calendar; sync again without it",
         clark(DAV, "valid-sync-token"),
-    )  # fmt: skip
+    )
 
 
 def parse_depth(header: str | None) -> int:
@@ -313,9 +251,11 @@ def parse_report(body: bytes) -> CalendarQuery | Multiget | SyncCollection:
     }
     if root.tag not in readers:
         raise DavError(
-            403, f"unsupported report {shown(str(root.tag))}: calendar-query, calendar-multiget and "
-            "sync-collection are", clark(DAV, "supported-report"),
-        )  # fmt: skip
+            403,
+            f"unsupported report {shown(str(root.tag))}: calendar-query, calendar-multiget and "
+            "sync-collection are",
+            clark(DAV, "supported-report"),
+        )
     return readers[root.tag](root)
 
 

@@ -19,13 +19,16 @@ from icalendar import Calendar, Timezone
 from icalendar.parser import Contentline, Parameters
 from icalendar.prop import vCalAddress, vDuration, vText
 
-from .records import CANCELLED, CONFIRMED, TENTATIVE, FeedEvent
+from .records import FeedEvent
+from .statuses import ICS_STATUS
 from .text import clean_text
 
 CRLF = "\r\n"
 MAX_LINE_OCTETS = 75
 
-ICS_STATUS = {CONFIRMED: "CONFIRMED", TENTATIVE: "TENTATIVE", CANCELLED: "CANCELLED"}
+#: CLASS of a VEVENT by whether the booking is private, TRANSP by whether it blocks its time.
+ICS_CLASS = {False: "PUBLIC", True: "PRIVATE"}
+ICS_TRANSP = {True: "OPAQUE", False: "TRANSPARENT"}
 
 DEFAULT_PRODID = "-//external_calendar_api//Odoo room bookings//EN"
 #: What icalendar's TEXT escaping or clean_text would change.
@@ -95,8 +98,8 @@ def render_vevent(event: FeedEvent) -> bytes:
     if event.public_description:
         parts.append(_text("DESCRIPTION", event.public_description))
     parts.append(
-        f"STATUS:{ICS_STATUS[event.status]}{CRLF}CLASS:{'PRIVATE' if event.private else 'PUBLIC'}{CRLF}"
-        f"TRANSP:{'OPAQUE' if event.busy else 'TRANSPARENT'}{CRLF}END:VEVENT{CRLF}"
+        f"STATUS:{ICS_STATUS[event.status]}{CRLF}CLASS:{ICS_CLASS[event.private]}{CRLF}"
+        f"TRANSP:{ICS_TRANSP[event.busy]}{CRLF}END:VEVENT{CRLF}"
     )
     return "".join(parts).encode()
 

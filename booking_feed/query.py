@@ -60,8 +60,11 @@ def checked_values(params, name, *, at_most=1) -> list[str]:
     """The values of parameter ``name`` (at most ``at_most`` of them), each bounded and printable."""
     values = params.get(name, [])
     if len(values) > at_most:
-        raise QueryError(f"{name}: given {len(values)} times" if at_most == 1 else
-                         f"{name}: given {len(values)} times, at most {at_most}")  # fmt: skip
+        raise QueryError(
+            f"{name}: given {len(values)} times"
+            if at_most == 1
+            else f"{name}: given {len(values)} times, at most {at_most}"
+        )
     for value in values:
         if len(value) > MAX_VALUE_LENGTH:
             raise QueryError(f"{name}: longer than {MAX_VALUE_LENGTH} characters")

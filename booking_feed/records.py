@@ -11,12 +11,8 @@ import re
 from dataclasses import MISSING, dataclass, field, fields
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 
+from .statuses import CONFIRMED, STATUSES
 from .text import clean_text, hide_contact_details
-
-CONFIRMED = "confirmed"
-TENTATIVE = "tentative"
-CANCELLED = "cancelled"
-STATUSES = (CONFIRMED, TENTATIVE, CANCELLED)
 
 #: Title shown instead of the real one for private bookings.
 BUSY_TITLE = "Busy"

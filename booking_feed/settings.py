@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .records import CONFIRMED, TENTATIVE
+from .statuses import published_statuses
 from .window import MAX_DAYS, Window, publication_window
 
 _logger = logging.getLogger(__name__)
@@ -39,6 +39,8 @@ class FeedSettings:
     description: str = ""
     organizer_name: str = ""
     organizer_email: str = ""
+    #: The language displays are shown in (an Odoo code such as fr_FR); empty: the company's.
+    lang: str = ""
 
     @classmethod
     def from_parameters(cls, get, *, default_timezone, default_name) -> "FeedSettings":
@@ -61,8 +63,11 @@ class FeedSettings:
             if number is None or not lowest <= number <= MAX_DAYS:
                 _logger.warning(
                     "External calendar: setting %s is not a number from %s to %s; using %s",
-                    key, lowest, MAX_DAYS, default,
-                )  # fmt: skip
+                    key,
+                    lowest,
+                    MAX_DAYS,
+                    default,
+                )
                 return default
             return number
 
@@ -78,12 +83,13 @@ class FeedSettings:
             retention_days=number("retention_days", DEFAULT_RETENTION_DAYS, lowest=1),
             organizer_name=get("organizer_name") or "",
             organizer_email=get("organizer_email") or "",
+            lang=get("lang") or "",
         )
 
     @property
     def published_statuses(self) -> tuple[str, ...]:
         """Booking statuses that reach the feeds."""
-        return (CONFIRMED, TENTATIVE) if self.publish_tentative else (CONFIRMED,)
+        return published_statuses(self.publish_tentative)
 
     def window(self, now: datetime) -> Window:
         """The published period at the moment ``now`` (aware)."""

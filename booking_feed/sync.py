@@ -51,12 +51,6 @@ def check_sync_token(stamp: int, floor: int, latest: int) -> None:
         raise SyncTokenExpired()
 
 
-def scoped_signature(query_items, scope) -> str:
-    """:func:`filter_signature` of the filters and, for a key limited to rooms (``scope``), of its rooms:
-    another key's token is another delta."""
-    return filter_signature(query_items if scope is None else [*query_items, ("scope", list(scope))])
-
-
 def _encode(payload: dict) -> str:
     return base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode().rstrip("=")
 
@@ -106,9 +100,14 @@ class Cursor:
 
     def encode(self, signature: str) -> str:
         return _encode(
-            {"v": TOKEN_VERSION, "s": self.stamp, "a": [self.after_start, self.after_id], "n": self.since,
-             "f": signature}
-        )  # fmt: skip
+            {
+                "v": TOKEN_VERSION,
+                "s": self.stamp,
+                "a": [self.after_start, self.after_id],
+                "n": self.since,
+                "f": signature,
+            }
+        )
 
     @classmethod
     def decode(cls, text: str, signature: str) -> "Cursor":

@@ -36,11 +36,16 @@ MAX_ANSWER_BYTES = 4096
 #: notified, while one a few seconds ahead waits for the workers' next poll, up to a minute and
 #: more), then longer, in all under 24 hours; after the last, the webhook is failing until the
 #: next change.
-RETRY_DELAYS = tuple(
-    timedelta(**delay)
-    for delay in ({"seconds": 0}, {"minutes": 1}, {"minutes": 5}, {"minutes": 30}, {"hours": 1},
-                  {"hours": 3}, {"hours": 6}, {"hours": 12})
-)  # fmt: skip
+RETRY_DELAYS = (
+    timedelta(0),
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+    timedelta(hours=1),
+    timedelta(hours=3),
+    timedelta(hours=6),
+    timedelta(hours=12),
+)
 #: Over this many changed bookings a message says ``truncated`` and the receiver pulls the rest.
 MAX_CHANGES = 500
 USER_AGENT = "external_calendar_api-webhooks/1"
@@ -93,14 +98,14 @@ def check_url(url: str) -> str | None:
     return None
 
 
-def message_body(message_type: str, data: dict, now: datetime) -> bytes:
-    """``{"type", "timestamp", "data"}`` as compact UTF-8 JSON."""
+def message_body(message_type: str, data: dict | bytes, now: datetime) -> bytes:
+    """``{"type", "timestamp", "data"}`` as compact UTF-8 JSON; ``data`` may be a JSON document
+    already made (the feed's delta, assembled from stored texts), which goes in as it is."""
     timestamp = now.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
-    return json.dumps(
-        {"type": message_type, "timestamp": timestamp, "data": data},
-        ensure_ascii=False,
-        separators=(",", ":"),
-    ).encode()
+    if isinstance(data, dict):
+        data = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+    envelope = json.dumps({"type": message_type, "timestamp": timestamp}, separators=(",", ":")).encode()
+    return envelope[:-1] + b',"data":' + data + b"}"
 
 
 @dataclass(frozen=True)
@@ -141,8 +146,11 @@ def deliver(url, secret, message_id, body, *, deadline=TIMEOUT_SECONDS) -> Deliv
     """
     outcome = []
     started = time.monotonic()
-    attempt = threading.Thread(target=lambda: outcome.append(_post(url, secret, message_id, body, deadline)),
-                               daemon=True)  # fmt: skip
+
+    def post():
+        outcome.append(_post(url, secret, message_id, body, deadline))
+
+    attempt = threading.Thread(target=post, daemon=True)
     attempt.start()
     # A receiver that trickles keeps only this daemon thread, not the caller.
     attempt.join(deadline + 1)

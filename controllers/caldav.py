@@ -3,7 +3,14 @@ from werkzeug.exceptions import NotFound
 from odoo import http
 from odoo.http import request
 
-from ..booking_feed.dav_request import DAV_ROOT, MAX_BODY_BYTES, READ_METHODS, WRITE_PRIVILEGES
+from ..booking_feed.dav_paths import (
+    DAV_ROOT,
+)
+from ..booking_feed.dav_request import (
+    MAX_BODY_BYTES,
+    READ_METHODS,
+    WRITE_PRIVILEGES,
+)
 from .public_calendar import make_response
 
 
@@ -13,9 +20,14 @@ def dav_route(routes, methods):
     A body larger than ``MAX_BODY_BYTES`` is refused (413) before it is read.
     """
     return http.route(
-        routes, type="http", auth="public", methods=methods, csrf=False, save_session=False,
+        routes,
+        type="http",
+        auth="public",
+        methods=methods,
+        csrf=False,
+        save_session=False,
         max_content_length=MAX_BODY_BYTES,
-    )  # fmt: skip
+    )
 
 
 class CalDavController(http.Controller):

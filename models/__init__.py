@@ -1,5 +1,5 @@
-# The mixin first: the models below inherit it.
-from . import calendar_feed_change_mixin  # isort: skip
+# The mixins first: the models below inherit them.
+from . import calendar_feed_body_mixin, calendar_feed_change_mixin  # isort: skip
 from . import (
     calendar_event,
     calendar_feed,
@@ -9,6 +9,7 @@ from . import (
     calendar_feed_entry,
     calendar_feed_key,
     calendar_feed_query,
+    calendar_feed_reader,
     calendar_feed_usage,
     calendar_feed_webhook,
     calendar_feed_webhook_delivery,

@@ -5,16 +5,28 @@ from lxml import html as lxml_html
 from odoo import api, fields, models
 from odoo.tools import SQL, html2plaintext, is_html_empty
 
-from ..booking_feed import FeedEvent
+from ..booking_feed import CANCELLED, CONFIRMED, TENTATIVE, FeedEvent
 
 BOOKING_STATUSES = [
-    ("tentative", "Tentative"),
-    ("confirmed", "Confirmed"),
-    ("cancelled", "Cancelled"),
+    (TENTATIVE, "Tentative"),
+    (CONFIRMED, "Confirmed"),
+    (CANCELLED, "Cancelled"),
 ]
 # Odoo's colour indexes (tags, rooms) as the web client draws them; 0 is "no colour".
-ODOO_COLORS = [None, "#ee2d2d", "#dc8534", "#e8bb1d", "#5794dd", "#9f628f",
-               "#db8865", "#41a9a2", "#304be0", "#ee2f8a", "#61c36e", "#9872e6"]  # fmt: skip
+ODOO_COLORS = [
+    None,
+    "#ee2d2d",
+    "#dc8534",
+    "#e8bb1d",
+    "#5794dd",
+    "#9f628f",
+    "#db8865",
+    "#41a9a2",
+    "#304be0",
+    "#ee2f8a",
+    "#61c36e",
+    "#9872e6",
+]
 # "Only internal users" is as closed to the outside world as "Private".
 HIDDEN_PRIVACIES = ("private", "confidential")
 
@@ -38,7 +50,7 @@ class CalendarEvent(models.Model):
     )
     booking_status = fields.Selection(
         BOOKING_STATUSES,
-        default="confirmed",
+        default=CONFIRMED,
         required=True,
         index=True,
         tracking=True,
@@ -60,14 +72,14 @@ class CalendarEvent(models.Model):
         may be a problem.
         """
         for event in self:
-            if not (event.room_ids and event.start and event.stop) or event.booking_status == "cancelled":
+            if not (event.room_ids and event.start and event.stop) or event.booking_status == CANCELLED:
                 event.room_conflict_warning = False
                 continue
             conflicts = self.search(
                 [
                     ("id", "!=", event._origin.id),
                     ("room_ids", "in", event.room_ids._origin.ids),
-                    ("booking_status", "!=", "cancelled"),
+                    ("booking_status", "!=", CANCELLED),
                     ("start", "<", event.stop),
                     ("stop", ">", event.start),
                 ],
@@ -146,15 +158,23 @@ class CalendarEvent(models.Model):
              ORDER BY e.id
              LIMIT %(limit)s
             """,
-            room_rel=SQL.identifier(room_rel.relation), room_event=SQL.identifier(room_rel.column1),
-            room=SQL.identifier(room_rel.column2), tag_rel=SQL.identifier(tag_rel.relation),
-            tag_event=SQL.identifier(tag_rel.column1), tag=SQL.identifier(tag_rel.column2),
+            room_rel=SQL.identifier(room_rel.relation),
+            room_event=SQL.identifier(room_rel.column1),
+            room=SQL.identifier(room_rel.column2),
+            tag_rel=SQL.identifier(tag_rel.relation),
+            tag_event=SQL.identifier(tag_rel.column1),
+            tag=SQL.identifier(tag_rel.column2),
             tag_table=SQL.identifier(self.env[tag_rel.comodel_name]._table),
-            statuses=list(settings.published_statuses), after=after, rooms=rooms.ids, limit=limit,
+            statuses=list(settings.published_statuses),
+            after=after,
+            rooms=rooms.ids,
+            limit=limit,
             ids=list(event_ids) if event_ids is not None else None,
-            start=window.start.replace(tzinfo=None), end=window.end.replace(tzinfo=None),
-            first_day=window.first_day, last_day=window.last_day,
-        )  # fmt: skip
+            start=window.start.replace(tzinfo=None),
+            end=window.end.replace(tzinfo=None),
+            first_day=window.first_day,
+            last_day=window.last_day,
+        )
 
     @api.model
     def _get_effective_privacies(self, rows):

@@ -1,4 +1,3 @@
-import hashlib
 import hmac
 import logging
 import secrets
@@ -11,15 +10,19 @@ from psycopg2 import errors
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from ..booking_feed import calendar_envelope, document_envelope, document_head
-from ..booking_feed.api import DISPLAY_PATH, FEED_PATH, IMPORT_PATH
-from ..booking_feed.dav_request import DAV_ROOT
-from ..booking_feed.encoding import gzip_chunks
-from ..booking_feed.records import strictly_after
+from ..booking_feed import document_head
+from ..booking_feed.api import (
+    DISPLAY_PATH,
+    FEED_PATH,
+    IMPORT_PATH,
+)
+from ..booking_feed.audience import EVERY_ROOM
+from ..booking_feed.dav_paths import (
+    DAV_ROOT,
+)
 from ..booking_feed.settings import (
     FeedSettings,
 )
-from ..booking_feed.sync import encode_sync_token, filter_signature
 from ..booking_feed.window import local_today
 
 _logger = logging.getLogger(__name__)
@@ -40,13 +43,9 @@ class CalendarFeed(models.Model):
     """
 
     _name = "calendar.feed"
+    _inherit = ["calendar.feed.body.mixin"]
     _description = "External Calendar Feed"
 
-    # Bodies are read only to be sent: never prefetched with the validators.
-    ics_body = fields.Text("ICS", readonly=True, prefetch=False)
-    json_body = fields.Text("JSON", readonly=True, prefetch=False)
-    ics_etag = fields.Char(readonly=True)
-    json_etag = fields.Char(readonly=True)
     built_at = fields.Datetime("Last Built", readonly=True)
     built_for_day = fields.Date(
         readonly=True, help="Local day the window was computed for; the window moves at midnight."
@@ -151,21 +150,21 @@ class CalendarFeed(models.Model):
         return f"{base_url}{path}?{urlencode(query)}"
 
     @api.model
-    def _authenticate(self, token):
-        """What ``token`` opens while the endpoint is enabled: None (nothing), an empty
-        ``calendar.feed.key`` (the main link) or the named key it belongs to.
+    def _authenticate(self, token, settings=None):
+        """Who ``token`` opens the feeds to while the endpoint is enabled: the
+        :class:`~..booking_feed.audience.Audience` of the main link or of the named key it belongs
+        to, else None.
 
         Secrets are compared in constant time; a missing, wrong, rotated or
         revoked token and a disabled endpoint are indistinguishable to the caller.
         """
-        params = self.env["ir.config_parameter"].sudo()
-        if not (token and params.get_param(PARAM_PREFIX + "enabled")):
+        if not (token and (settings or self._get_settings()).enabled):
             return None
-        Key = self.env["calendar.feed.key"].sudo()
-        main_token = params.get_param(TOKEN_PARAM)
+        main_token = self.env["ir.config_parameter"].sudo().get_param(TOKEN_PARAM)
         if main_token and hmac.compare_digest(token.encode(), main_token.encode()):
-            return Key
-        return Key._find_by_token(token) or None
+            return EVERY_ROOM
+        key = self.env["calendar.feed.key"].sudo()._find_by_token(token)
+        return key._get_audience() if key else None
 
     # -- the feed and when to build it ----------------------------------------
 
@@ -274,15 +273,24 @@ class CalendarFeed(models.Model):
             )
             self.write({"last_error": str(error), "last_error_at": now.replace(tzinfo=None)})
             return False
-        self.write({
-            **values, "built_at": now.replace(tzinfo=None), "built_for_day": today,
-            "built_timezone": settings.timezone, "last_error": False, "last_error_at": False,
-        })  # fmt: skip
+        self.write(
+            {
+                **values,
+                "built_at": now.replace(tzinfo=None),
+                "built_for_day": today,
+                "built_timezone": settings.timezone,
+                "last_error": False,
+                "last_error_at": False,
+            }
+        )
         kind = "full" if changed_ids is None else "incremental"
         _logger.info(
             "External calendar feed %s: %s build, %d events, %.2f s",
-            self.id, kind, values["event_count"], monotonic() - started,
-        )  # fmt: skip
+            self.id,
+            kind,
+            values["event_count"],
+            monotonic() - started,
+        )
         return True
 
     def _sync_entries(self, settings, window, now, event_ids):
@@ -303,95 +311,3 @@ class CalendarFeed(models.Model):
         return document_head(
             timezone=settings.timezone, updated_at=updated_at, window_start=start, window_end=end, **extra
         )
-
-    def _assemble(self, settings, window, now):
-        """Store the ICS and JSON bodies, assembled in PostgreSQL from the entries' blocks, and their gzip.
-
-        Only digests and counters come back from the assembly; each body is
-        then read once, as bytes, to be compressed. Returns the values to
-        write on the feed.
-        """
-        Entry = self.env["calendar.feed.entry"].sudo()
-        in_window = Entry._search(Entry._overlap_domain(window.start, window.end)).where_clause
-        ics_etag, ics_size = self._assemble_ics(settings, in_window)
-        content_key = hashlib.sha256(f"{ics_etag} {window}".encode()).hexdigest()
-        last_modified = self.last_modified
-        if content_key != self.content_key:
-            # Strictly later than before, so If-Modified-Since never hides a change.
-            last_modified = strictly_after(
-                now, last_modified.replace(tzinfo=timezone.utc) if last_modified else None
-            )
-            last_modified = last_modified.replace(tzinfo=None)
-        sync_token = encode_sync_token(self.change_stamp, filter_signature([]))
-        head = self._json_head(settings, window.start, window.end, updated_at=last_modified,
-                               nextCursor=None, syncToken=sync_token)  # fmt: skip
-        json_etag, event_count = self._assemble_json(head, in_window)
-        for feed_format in ("ics", "json"):
-            self._compress_body(feed_format)
-        self.invalidate_recordset(["ics_body", "json_body"])
-        return {
-            "ics_etag": ics_etag, "json_etag": json_etag, "ics_size": ics_size, "event_count": event_count,
-            "content_key": content_key, "last_modified": last_modified,
-        }  # fmt: skip
-
-    def _assemble_ics(self, settings, in_window):
-        """Store the ICS body of the live entries ``in_window``; return its ETag and size.
-
-        Subscribers learn of a removal by its absence: a subscribed calendar is
-        replaced at every refresh, and a CANCELLED event would be drawn struck
-        through by Apple Calendar for the whole retention period. The ETag is
-        ``body_etag()`` computed where the body is (a test holds them equal).
-        """
-        head, tail = calendar_envelope(**settings.calendar_properties())
-        return self.env.execute_query(SQL(
-            """
-            UPDATE calendar_feed SET ics_body = %s || COALESCE((
-                   SELECT string_agg(ics_block, '' ORDER BY start_at, event_id) FROM calendar_feed_entry
-                    WHERE removed_at IS NULL AND %s), '') || %s
-             WHERE id = %s
-            RETURNING left(encode(sha256(convert_to(ics_body, 'UTF8')), 'hex'), 32), octet_length(ics_body)
-            """,
-            head.decode(), in_window, tail.decode(), self.id,
-        ))[0]  # fmt: skip
-
-    def _assemble_json(self, head, in_window):
-        """Store the JSON body (``head``, then the live entries ``in_window``); return its ETag and count."""
-        opening, closing = document_envelope(head)
-        live = SQL("removed_at IS NULL AND %s", in_window)
-        return self.env.execute_query(SQL(
-            """
-            WITH live AS (SELECT json_object, start_at, event_id FROM calendar_feed_entry WHERE %s)
-            UPDATE calendar_feed SET json_body = %s
-                   || COALESCE((SELECT string_agg(json_object, ',' ORDER BY start_at, event_id)
-                                  FROM live), '')
-                   || %s
-             WHERE id = %s
-            RETURNING left(encode(sha256(convert_to(json_body, 'UTF8')), 'hex'), 32),
-                      (SELECT count(*) FROM live)
-            """,
-            live, opening, closing, self.id,
-        ))[0]  # fmt: skip
-
-    def _compress_body(self, feed_format):
-        """Store the gzip of a stored body.
-
-        The body comes back as UTF-8 bytes (bytea): as a Python str, one emoji
-        would make it take 4 bytes per character. One read, not slices: PostgreSQL
-        decompresses a stored text from its start for every slice taken.
-        """
-        body, gzip = (SQL.identifier(f"{feed_format}_{kind}") for kind in ("body", "gzip"))
-        query = SQL("SELECT convert_to(%s, 'UTF8') FROM calendar_feed WHERE id = %s", body, self.id)
-        [(data,)] = self.env.execute_query(query)
-        self.env.cr.execute(
-            SQL("UPDATE calendar_feed SET %s = %s WHERE id = %s", gzip, gzip_chunks([data]), self.id)
-        )
-
-    def _read_gzip(self, feed_format):
-        """The stored gzip body of the ``ics`` or ``json`` feed, as built with its identity body."""
-        column = SQL.identifier(f"{feed_format}_gzip")
-        [(stored,)] = self.env.execute_query(
-            SQL("SELECT %s FROM calendar_feed WHERE id = %s", column, self.id)
-        )
-        if stored is None:  # built by a version that did not compress; the next build will
-            return gzip_chunks([self[f"{feed_format}_body"].encode()])
-        return bytes(stored)

@@ -1,7 +1,5 @@
 from odoo import api, models
 
-from .calendar_feed import PARAM_PREFIX
-
 
 class CalendarFeedDisplay(models.AbstractModel):
     """What room displays (door signs and the board) say, and in which language.
@@ -14,12 +12,11 @@ class CalendarFeedDisplay(models.AbstractModel):
     _description = "External Calendar Room Displays"
 
     @api.model
-    def _get_lang(self):
+    def _get_lang(self, settings):
         """The language of displays: the one chosen in the settings, else the main company's, if installed."""
         installed = dict(self.env["res.lang"].sudo().get_installed())
-        chosen = self.env["ir.config_parameter"].sudo().get_param(f"{PARAM_PREFIX}lang")
         main_company = self.env["res.company"]._get_main_company().sudo()
-        for lang in (chosen, main_company.partner_id.lang):
+        for lang in (settings.lang, main_company.partner_id.lang):
             if lang in installed:
                 return lang
         return "en_US"

@@ -5,7 +5,8 @@ from datetime import timezone
 from zoneinfo import ZoneInfo
 
 from odoo import api, fields, models
-from odoo.tools import SQL, escape_psql, split_every
+from odoo.fields import Domain
+from odoo.tools import SQL, split_every
 
 from ..booking_feed import CANCELLED, dump_event, fingerprint, render_vevent
 from ..booking_feed.api import body_etag
@@ -37,12 +38,6 @@ class CalendarFeedEntry(models.Model):
     fingerprint = fields.Char(readonly=True, help="Digest of what subscribers see of the booking.")
     start_at = fields.Datetime(readonly=True, index=True)
     stop_at = fields.Datetime(readonly=True)
-    room_codes = fields.Char(readonly=True, help="Codes of the published rooms, as ',A,B,'.")
-    seen_room_codes = fields.Char(
-        readonly=True,
-        help="Codes of every room the booking was published in, as ',A,B,': a delta for some rooms "
-        "reports the booking's changes and its departure to those who saw it.",
-    )
     title = fields.Char(readonly=True, help="The title as published (Busy for private bookings).")
     status = fields.Char(readonly=True, help="Booking status as published; tombstones keep their last one.")
     change_stamp = fields.Integer(
@@ -64,6 +59,21 @@ class CalendarFeedEntry(models.Model):
 
     def init(self):
         self.env.cr.execute("CREATE SEQUENCE IF NOT EXISTS calendar_feed_entry_stamp_seq")
+        # The codes of the rooms the booking is published in (rooms_booked) and of every room it was
+        # ever published in (rooms_seen: a delta for some rooms reports its changes and departure to
+        # those who saw it). PostgreSQL arrays with GIN indexes, which "which entries name one of
+        # these rooms" reads through; Odoo has no array field, so they are written and read in SQL.
+        self.env.cr.execute(
+            """
+            ALTER TABLE calendar_feed_entry
+                ADD COLUMN IF NOT EXISTS rooms_booked varchar[] NOT NULL DEFAULT '{}',
+                ADD COLUMN IF NOT EXISTS rooms_seen varchar[] NOT NULL DEFAULT '{}';
+            CREATE INDEX IF NOT EXISTS calendar_feed_entry_rooms_booked_index
+                ON calendar_feed_entry USING gin (rooms_booked);
+            CREATE INDEX IF NOT EXISTS calendar_feed_entry_rooms_seen_index
+                ON calendar_feed_entry USING gin (rooms_seen);
+            """
+        )
 
     def _next_change_stamp(self):
         """A stamp greater than any before; builds are serialized, so stamps follow commits."""
@@ -76,19 +86,18 @@ class CalendarFeedEntry(models.Model):
 
     @staticmethod
     def _prepare_values(
-        event, event_fingerprint, zone, *, bounds=None, removed_at=None, change_stamp=0, seen=""
+        event, event_fingerprint, zone, *, bounds=None, removed_at=None, change_stamp=0, seen=()
     ):
         """Column values of the entry publishing ``event``.
 
         ``bounds`` are its UTC start and end (all-day bookings are placed in
         the calendar's ``zone``) unless given. Times may be UTC text, which
         PostgreSQL reads faster than Python formats datetimes. ``seen`` are
-        the rooms it was published in before (``seen_room_codes``).
+        the codes of the rooms it was published in before (``rooms_seen``).
         """
         start_at, stop_at = bounds or event.bounds_text(zone)
         vevent = render_vevent(event)
         room_codes = [room.code for room in event.rooms]
-        seen_codes = [code for code in (seen or "").split(",") if code and code not in room_codes]
         return {
             "event_id": event.id,
             "uid": event.uid,
@@ -96,8 +105,8 @@ class CalendarFeedEntry(models.Model):
             "fingerprint": event_fingerprint,
             "start_at": start_at,
             "stop_at": stop_at,
-            "room_codes": "," + ",".join(room_codes) + ",",
-            "seen_room_codes": "," + ",".join(sorted([*room_codes, *seen_codes])) + ",",
+            "rooms_booked": room_codes,
+            "rooms_seen": sorted({*room_codes, *seen}),
             "title": event.public_title,
             "status": event.status,
             "change_stamp": change_stamp,
@@ -112,7 +121,9 @@ class CalendarFeedEntry(models.Model):
     @api.model
     def _overlap_domain(self, start, end):
         """Entries overlapping ``[start, end)`` (aware datetimes): the window rule of every feed."""
-        return [("stop_at", ">", start.replace(tzinfo=None)), ("start_at", "<", end.replace(tzinfo=None))]
+        return Domain("stop_at", ">", start.replace(tzinfo=None)) & Domain(
+            "start_at", "<", end.replace(tzinfo=None)
+        )
 
     # -- following the bookings ------------------------------------------------
 
@@ -155,16 +166,24 @@ class CalendarFeedEntry(models.Model):
             self._insert(additions)
             self._upsert(changes)
         removed_at = now.replace(tzinfo=None, microsecond=0)
-        self._upsert([
-            prepare(replace(last, status=CANCELLED, sequence=last.sequence + 1,
-                            updated=strictly_after(now, last.updated)), key, removed_at=removed_at, seen=seen)
-            for key, last, seen in self._get_departed(published_ids, among=event_ids)
-        ])  # fmt: skip
+        self._upsert(
+            [
+                prepare(self._cancelled(last, now), key, removed_at=removed_at, seen=seen)
+                for key, last, seen in self._get_departed(published_ids, among=event_ids)
+            ]
+        )
         return stamp[0] if stamp else None
+
+    @staticmethod
+    def _cancelled(event, now):
+        """The tombstone of ``event``, which left the feed at ``now``: CANCELLED, one SEQUENCE higher."""
+        updated = strictly_after(now, event.updated)
+        return replace(event, status=CANCELLED, sequence=event.sequence + 1, updated=updated)
 
     @api.model
     def _render_all_again(self):
-        """After an install or update: render every entry again with the new code.
+        """Render every entry again with this version's code: run by the migration of a version
+        that changes what the feeds render (see ``migrations/``).
 
         What was published does not change (same record, same SEQUENCE); only
         its rendering and fingerprint may, so the next request rebuilds the
@@ -174,7 +193,6 @@ class CalendarFeedEntry(models.Model):
         sync clients (JSON ``since``, CalDAV, webhooks) fetch them again.
         """
         timezone = self.env["calendar.feed"]._get_settings().timezone
-        zone = ZoneInfo(timezone)
         # Stamps are taken by one writer at a time: wait for a build under way (a live server).
         feed = self.env["calendar.feed"]._get_singleton()
         feed._lock_for_rebuild(wait=True)
@@ -182,39 +200,57 @@ class CalendarFeedEntry(models.Model):
         # Every entry, on purpose; in batches so memory stays bounded.
         all_entries = self.sudo().search([])  # pylint: disable=no-search-all
         for batch in split_every(1000, all_entries.ids, self.sudo().browse):
-            values = []
-            for entry in batch:
-                event = entry._get_feed_event()
-                values.append(self._prepare_values(
-                    event, fingerprint(event, timezone), zone, bounds=(entry.start_at, entry.stop_at),
-                    removed_at=entry.removed_at, change_stamp=entry.change_stamp,
-                    seen=entry.seen_room_codes or entry.room_codes,  # entries older than seen_room_codes
-                ))  # fmt: skip
+            values = batch._render_again(timezone)
+            for entry, entry_values in zip(batch, values, strict=True):
                 # Tombstones keep theirs: a delta only names them, and pruning them must not raise
                 # the sync floor to now, which would expire every client's token.
-                if not entry.removed_at and self._renders_differently(entry, values[-1]):
+                if not entry.removed_at and self._renders_differently(entry, entry_values):
                     stamp = stamp or [self._next_change_stamp()]
-                    values[-1]["change_stamp"] = stamp[0]
+                    entry_values["change_stamp"] = stamp[0]
             self.sudo()._upsert(values)
         if stamp:
             feed.change_stamp = stamp[0]
         self.env["calendar.feed.change"]._record_change()  # which wakes the webhooks up
 
+    def _render_again(self, timezone):
+        """The column values of these entries rendered by this version, their stamps unchanged."""
+        rooms_seen = dict(
+            self.env.execute_query(
+                SQL("SELECT id, rooms_seen FROM calendar_feed_entry WHERE id = ANY(%s)", self.ids)
+            )
+        )
+        zone = ZoneInfo(timezone)
+        values = []
+        for entry in self:
+            event = entry._get_feed_event()
+            values.append(
+                self._prepare_values(
+                    event,
+                    fingerprint(event, timezone),
+                    zone,
+                    bounds=(entry.start_at, entry.stop_at),
+                    removed_at=entry.removed_at,
+                    change_stamp=entry.change_stamp,
+                    seen=rooms_seen[entry.id],
+                )
+            )
+        return values
+
     @staticmethod
     def _renders_differently(entry, values):
         """Whether ``values`` publish ``entry`` otherwise than it is stored: its VEVENT, its JSON, or
-        its CalDAV object (a new envelope; entries stored before the object's ETag do not count)."""
-        stored = (entry.ics_block, entry.json_object, entry.object_etag or values["object_etag"])
+        its CalDAV object (a new envelope)."""
+        stored = (entry.ics_block, entry.json_object, entry.object_etag)
         return stored != (values["ics_block"], values["json_object"], values["object_etag"])
 
     # -- bulk access for builds: SQL, since a build may touch 100k entries --
 
     def _get_states(self, event_ids):
-        """``{event_id: (fingerprint, sequence, modified_at, removed_at, seen_room_codes)}`` of these
+        """``{event_id: (fingerprint, sequence, modified_at, removed_at, rooms_seen)}`` of these
         bookings' entries."""
         self.flush_model()
         self.env.cr.execute(
-            "SELECT event_id, fingerprint, sequence, modified_at, removed_at, seen_room_codes "
+            "SELECT event_id, fingerprint, sequence, modified_at, removed_at, rooms_seen "
             "FROM calendar_feed_entry WHERE event_id = ANY(%s)",
             [list(event_ids)],
         )
@@ -251,18 +287,22 @@ class CalendarFeedEntry(models.Model):
             if column != "event_id"
         )
         for batch in split_every(1000, values_list):
-            self.env.execute_query(SQL(
-                """
+            self.env.execute_query(
+                SQL(
+                    """
                 INSERT INTO calendar_feed_entry (%(columns)s)
                 SELECT %(columns)s FROM jsonb_populate_recordset(NULL::calendar_feed_entry, %(rows)s)
                 ON CONFLICT (event_id) DO UPDATE SET %(updates)s
                 """,
-                columns=_column_list(columns), rows=json.dumps(batch, default=str), updates=updates,
-            ))  # fmt: skip
+                    columns=_column_list(columns),
+                    rows=json.dumps(batch, default=str),
+                    updates=updates,
+                )
+            )
         self.invalidate_model()
 
     def _get_departed(self, published_ids, among=None):
-        """``(fingerprint, published event, seen_room_codes)`` of live entries whose booking is no
+        """``(fingerprint, published event, rooms_seen)`` of live entries whose booking is no
         longer published.
 
         With ``among``, only entries of those bookings are considered.
@@ -270,7 +310,7 @@ class CalendarFeedEntry(models.Model):
         self.flush_model()
         self.env.cr.execute(
             """
-            SELECT fingerprint, record, seen_room_codes FROM calendar_feed_entry
+            SELECT fingerprint, record, rooms_seen FROM calendar_feed_entry
              WHERE removed_at IS NULL
                AND event_id NOT IN (SELECT unnest(%(published)s::int[]))
                AND (%(among)s::int[] IS NULL OR event_id = ANY(%(among)s::int[]))
@@ -287,14 +327,13 @@ class CalendarFeedEntry(models.Model):
         if not room_codes:
             return {}
         self.flush_model()
-        # Room codes may hold "_": LIKE wildcards are matched literally.
-        return dict(self.env.execute_query(SQL(
-            """SELECT code, (SELECT change_stamp FROM calendar_feed_entry
-                              WHERE seen_room_codes LIKE '%%,' || pattern || ',%%'
+        query = SQL(
+            """SELECT code, (SELECT change_stamp FROM calendar_feed_entry WHERE rooms_seen @> ARRAY[code]
                               ORDER BY change_stamp DESC LIMIT 1)
-                 FROM unnest(%s::varchar[], %s::varchar[]) AS codes (code, pattern)""",
-            list(room_codes), [escape_psql(code) for code in room_codes],
-        )))  # fmt: skip
+                 FROM unnest(%s::varchar[]) AS code""",
+            list(room_codes),
+        )
+        return dict(self.env.execute_query(query))
 
     def _prune(self, expiry):
         """Forget tombstones older than ``expiry``; return the highest change stamp forgotten."""
@@ -319,11 +358,16 @@ def _copy_line(values):
     (NULL), an empty text a quoted one.
     Line by line: one str of all rows would take 4 bytes per character after any emoji.
     """
-    return (
-        ",".join([
-            "" if value is None
-            else '"' + value.replace('"', '""') + '"' if isinstance(value, str)
-            else str(value)
-            for value in values
-        ]) + "\n"
-    ).encode()  # fmt: skip
+    return (",".join([_copy_field(value) for value in values]) + "\n").encode()
+
+
+def _copy_field(value):
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return '"' + value.replace('"', '""') + '"'
+    if isinstance(
+        value, list
+    ):  # room codes: letters, digits, - and _, which an array literal takes as they are
+        return '"{' + ",".join(value) + '}"'
+    return str(value)

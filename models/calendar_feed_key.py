@@ -94,16 +94,11 @@ class CalendarFeedKey(models.Model):
         digest = hash_token(token)
         return candidates.filtered(lambda key: hmac.compare_digest(key.token_hash, digest))[:1]
 
-    def _get_scope(self):
-        """The codes of the published rooms the key may see, or None for every published room."""
+    def _get_audience(self):
+        """Who the key opens the feeds to: its rooms (every published room if it has none)."""
         self.ensure_one()
         # Archived rooms too: a key limited to an archived room sees nothing, not everything.
-        return self.sudo().with_context(active_test=False).room_ids._get_feed_scope()
-
-    def _get_seen_scope(self):
-        """The codes of the rooms among which deltas read departures: all the key's rooms,
-        unpublished or archived ones too (None for the main link, an empty recordset: every room)."""
-        return self.sudo().with_context(active_test=False).room_ids._get_feed_seen_scope()
+        return self.sudo().with_context(active_test=False).room_ids._get_feed_audience(key_id=self.id)
 
     # -- usage ----------------------------------------------------------------
 

@@ -42,26 +42,34 @@ class CalendarFeedUsage(models.Model):
         self.env.cr.execute(
             "SELECT set_config('synchronous_commit', 'off', true) WHERE txid_current_if_assigned() IS NULL"
         )
-        self.env.execute_query(SQL(
-            "INSERT INTO calendar_feed_usage (key_id, used_at, route, status) "
-            "VALUES (%s, now() AT TIME ZONE 'UTC', %s, %s)",
-            key_id, route, status,
-        ))  # fmt: skip
+        self.env.execute_query(
+            SQL(
+                "INSERT INTO calendar_feed_usage (key_id, used_at, route, status) "
+                "VALUES (%s, now() AT TIME ZONE 'UTC', %s, %s)",
+                key_id,
+                route,
+                status,
+            )
+        )
 
     @api.model
     def _get_usage(self, key_ids, main_link=False):
         """``{key id or None: (last use, requests in the last 30 days)}``."""
         self.flush_model()
         since = fields.Datetime.now() - timedelta(days=COUNTED_DAYS)
-        rows = self.env.execute_query(SQL(
-            """
+        rows = self.env.execute_query(
+            SQL(
+                """
             SELECT key_id, max(used_at), count(*) FILTER (WHERE used_at >= %(since)s)
               FROM calendar_feed_usage
              WHERE key_id = ANY(%(ids)s) OR (%(main)s AND key_id IS NULL)
              GROUP BY key_id
             """,
-            since=since, ids=list(key_ids), main=main_link,
-        ))  # fmt: skip
+                since=since,
+                ids=list(key_ids),
+                main=main_link,
+            )
+        )
         return {key_id: (last_used, count) for key_id, last_used, count in rows}
 
     @api.autovacuum

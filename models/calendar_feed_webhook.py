@@ -6,6 +6,8 @@ from datetime import datetime, timedelta, timezone
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from ..booking_feed import assemble_document
+from ..booking_feed.query import FeedQuery
 from ..booking_feed.sync import (
     Paging,
     SyncTokenExpired,
@@ -58,9 +60,11 @@ class CalendarFeedWebhook(models.Model):
     )
     active = fields.Boolean(default=True, help="Receivers that answer 410 Gone are archived.")
     secret = fields.Char(
-        readonly=True, copy=False, default=lambda self: generate_secret(),
+        readonly=True,
+        copy=False,
+        default=lambda self: generate_secret(),
         help="Receivers verify each message's signature with it (Standard Webhooks).",
-    )  # fmt: skip
+    )
     sync_stamp = fields.Integer(readonly=True, copy=False, help="Change stamp of the last delivered message.")
     attempt = fields.Integer(readonly=True, copy=False, help="Failed attempts of the pending message.")
     next_attempt_at = fields.Datetime("Next Attempt", readonly=True, copy=False)
@@ -121,8 +125,11 @@ class CalendarFeedWebhook(models.Model):
                 self.env._("The test failed: %(answer)s (see Deliveries).", answer=answer),
                 "danger",
             )
-        return {"type": "ir.actions.client", "tag": "display_notification",
-                "params": {"message": message, "type": kind, "sticky": False}}  # fmt: skip
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"message": message, "type": kind, "sticky": False},
+        }
 
     # -- delivering -------------------------------------------------------------
 
@@ -154,7 +161,8 @@ class CalendarFeedWebhook(models.Model):
         up, to be continued at once.
         """
         Feed = self.env["calendar.feed"]
-        if not Feed._get_settings().enabled:
+        settings = Feed._get_settings()
+        if not settings.enabled:
             return
         feed = Feed._get_up_to_date()
         if feed._is_stale():  # another worker's build was under way (or builds fail): later
@@ -170,7 +178,7 @@ class CalendarFeedWebhook(models.Model):
             # One broken webhook must not stop the others; no commit inside a savepoint.
             try:
                 with self.env.cr.savepoint():
-                    delta = webhook._claim(feed)
+                    delta = webhook._claim(feed, settings)
             except Exception:
                 _logger.exception("External calendar webhook %s: delivery failed", webhook.id)
                 continue
@@ -194,7 +202,7 @@ class CalendarFeedWebhook(models.Model):
             return float("inf")
         return self.env["ir.cron"]._commit_progress(0)
 
-    def _claim(self, feed):
+    def _claim(self, feed, settings):
         """What to send this webhook, ``(until, data)``, claimed for this run; None if nothing.
 
         The claim (a next attempt after the backoff) is what stays if the run
@@ -202,7 +210,7 @@ class CalendarFeedWebhook(models.Model):
         """
         self.ensure_one()
         until = feed.change_stamp
-        data = self._get_delta(feed, until)
+        data = self._get_delta(feed, settings)
         if data is None:  # nothing of its rooms changed
             self.write({"sync_stamp": until, "attempt": 0, "next_attempt_at": False, "failing": False})
             return None
@@ -213,20 +221,25 @@ class CalendarFeedWebhook(models.Model):
         return until, data
 
     def _deliver(self, until, data):
-        """POST ``data`` (changes up to the stamp ``until``) and record how it went."""
+        """POST ``data`` (changes up to the stamp ``until``, JSON bytes) and record how it went."""
         self.ensure_one()
         # The id follows the content: a retry of the same delta has the same id, a merged one another.
-        digest = hashlib.sha256(
-            json.dumps([self.id, self.sync_stamp, data], sort_keys=True).encode()
-        ).hexdigest()
+        digest = hashlib.sha256(b"%d %d " % (self.id, self.sync_stamp) + data).hexdigest()
         result = self._attempt(
             f"msg_{digest[:32]}", message_body("calendar.changed", data, datetime.now(timezone.utc))
         )
         # In the language of whoever delivers (the cron's, or the admin's for Send test).
         error = result.describe(self.env._)
         if result.succeeded:
-            self.write({"sync_stamp": until, "attempt": 0, "next_attempt_at": False, "failing": False,
-                        "last_error": False})  # fmt: skip
+            self.write(
+                {
+                    "sync_stamp": until,
+                    "attempt": 0,
+                    "next_attempt_at": False,
+                    "failing": False,
+                    "last_error": False,
+                }
+            )
         elif result.gone:
             _logger.warning("External calendar webhook %s answered 410 Gone: deactivated", self.id)
             self.write({"active": False, "next_attempt_at": False, "last_error": error})
@@ -237,45 +250,64 @@ class CalendarFeedWebhook(models.Model):
             _logger.warning(
                 "External calendar webhook %s: retries exhausted, failing until the next change", self.id
             )
-            self.write({"attempt": 0, "next_attempt_at": False, "failing": True, "failed_stamp": until,
-                        "last_error": error})  # fmt: skip
+            self.write(
+                {
+                    "attempt": 0,
+                    "next_attempt_at": False,
+                    "failing": True,
+                    "failed_stamp": until,
+                    "last_error": error,
+                }
+            )
 
-    def _get_delta(self, feed, until):
-        """The JSON feed's ``since`` answer for this webhook's rooms, as a dict; None if empty.
+    def _get_delta(self, feed, settings):
+        """The JSON feed's ``since`` answer for this webhook's rooms, as JSON bytes; None if empty.
 
         Its ``syncToken`` works with the JSON feed (main link) and ``room=``
         for these rooms. Over MAX_CHANGES changed bookings, only ``truncated``
         and the token to resume from (null when too old: sync from scratch).
         """
-        Query = self.env["calendar.feed.query"]
-        settings = feed._get_settings()
-        rooms = self.sudo().with_context(active_test=False).room_ids
-        scope = rooms._get_feed_scope()
-        signature = filter_signature([("room", list(scope))] if scope is not None else [])
+        audience = self._get_audience()
+        # Its token is the JSON feed's for these rooms: the main link's, with room= for each.
+        signature = filter_signature([("room", list(audience.rooms))] if audience.is_limited else [])
         try:
             check_sync_token(self.sync_stamp, feed.sync_floor, feed.change_stamp)
         except SyncTokenExpired:
-            return {"truncated": True, "syncToken": None}
-        query = Query._parse_query({}, settings, scope, statuses=("confirmed", "tentative"))
+            return _compact_json({"truncated": True, "syncToken": None})
         paging = Paging(limit=MAX_CHANGES, since=self.sync_stamp)
-        # Departures are read among all its rooms, archived or unpublished ones too.
-        document = Query._events_document(
-            feed, settings, query, paging, signature, scope=scope, seen_scope=rooms._get_feed_seen_scope()
+        page = self.env["calendar.feed.reader"]._events_page(
+            feed, settings, audience, FeedQuery(), paging=paging, signature=signature
         )
-        document = json.loads(document)
-        if document["nextCursor"]:
-            return {"truncated": True, "syncToken": encode_sync_token(self.sync_stamp, signature)}
-        if not (document["events"] or document["deleted"]):
+        if page.head["nextCursor"]:
+            return _compact_json(
+                {"truncated": True, "syncToken": encode_sync_token(self.sync_stamp, signature)}
+            )
+        if not (page.objects or page.head["deleted"]):
             return None
-        return document
+        return assemble_document(*page)
+
+    def _get_audience(self):
+        """Who the webhook is told about: its rooms; departures among all of them, archived or
+        unpublished ones too (every published room if it has none)."""
+        self.ensure_one()
+        return self.sudo().with_context(active_test=False).room_ids._get_feed_audience()
 
     def _attempt(self, message_id, body):
         """One POST, logged as a delivery; returns its booking_feed.webhooks.Delivery."""
         self.ensure_one()
         result = deliver(self.url, self.secret, message_id, body)
-        self.env["calendar.feed.webhook.delivery"].sudo().create({
-            "webhook_id": self.id, "message_id": message_id, "attempt": self.attempt + 1,
-            "status_code": result.status_code or 0, "duration": result.duration,
-            "error": result.describe(self.env._),
-        })  # fmt: skip
+        self.env["calendar.feed.webhook.delivery"].sudo().create(
+            {
+                "webhook_id": self.id,
+                "message_id": message_id,
+                "attempt": self.attempt + 1,
+                "status_code": result.status_code or 0,
+                "duration": result.duration,
+                "error": result.describe(self.env._),
+            }
+        )
         return result
+
+
+def _compact_json(data):
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()

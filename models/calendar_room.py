@@ -2,6 +2,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from ..booking_feed import FeedRoom
+from ..booking_feed.audience import Audience
 from ..booking_feed.records import ROOM_CODE_PATTERN
 
 
@@ -90,10 +91,14 @@ class CalendarRoom(models.Model):
             Limited = self.env[model].sudo().with_context(active_test=False)
             for limited in Limited.search([("room_ids", "in", self.ids)]):
                 if not limited.with_context(active_test=False).room_ids - self:
-                    raise UserError(self.env._(
-                        "%(what)s %(name)s is limited to these rooms: archive the rooms instead of "
-                        "deleting them, or delete it first.", what=Limited._description, name=limited.name,
-                    ))  # fmt: skip
+                    raise UserError(
+                        self.env._(
+                            "%(what)s %(name)s is limited to these rooms: archive the rooms instead of "
+                            "deleting them, or delete it first.",
+                            what=Limited._description,
+                            name=limited.name,
+                        )
+                    )
 
     def action_open_bookings(self):
         self.ensure_one()
@@ -102,17 +107,16 @@ class CalendarRoom(models.Model):
         action["context"] = {"default_room_ids": self.ids}
         return action
 
-    def _get_feed_scope(self):
-        """The codes of these rooms that are published, for a key or a webhook limited to them; None
-        for no rooms (every published room). Archived rooms are passed too: they narrow, never widen."""
+    def _get_feed_audience(self, key_id=None):
+        """The audience of a key, webhook or push target limited to these rooms: it reads those that
+        are published, and learns of departures from all of them, archived or unpublished too. No
+        rooms: every published room. Archived rooms are passed too: they narrow, never widen."""
         if not self:
-            return None
-        return tuple(self.filtered(lambda room: room.active and room.is_published).sorted().mapped("code"))
-
-    def _get_feed_seen_scope(self):
-        """The codes of all these rooms, archived or unpublished too, among which a delta reads the
-        departures of bookings (None for no rooms: every room)."""
-        return tuple(self.mapped("code")) if self else None
+            return Audience(key_id=key_id)
+        published = self.filtered(lambda room: room.active and room.is_published).sorted()
+        return Audience(
+            rooms=tuple(published.mapped("code")), seen_rooms=tuple(self.mapped("code")), key_id=key_id
+        )
 
     def _to_feed_room(self):
         self.ensure_one()

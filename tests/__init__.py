@@ -15,6 +15,7 @@ from . import (
     test_feed_webhooks,
     test_json_api,
     test_json_sync,
+    test_migrations,
     test_room_pages,
     test_translations,
 )

@@ -451,15 +451,6 @@ class TestCalDav(FeedCase, HttpCase):
         found, _statuses = responses(self.dav("PROPFIND", HOME, propfind("cs:getctag"), depth=1))
         self.assertTrue(found[f"{HOME}room-TEMPTY/"][f"{{{NS['cs']}}}getctag"].text)
 
-    def test_objects_stored_without_an_etag_still_get_the_right_one(self):
-        """Rows written by a version that did not store it (a worker still running the old code)."""
-        href = self.object_href(SIM, self.sim_only)
-        expected = self.dav("GET", href).headers["ETag"]
-        self.env.cr.execute("UPDATE calendar_feed_entry SET object_etag = NULL")
-        found, _statuses = responses(self.dav("PROPFIND", SIM, propfind("d:getetag"), depth=1))
-        self.assertEqual(found[href][f"{{{DAV}}}getetag"].text, expected)
-        self.assertEqual(self.dav("GET", href).headers["ETag"], expected)
-
     def test_an_update_keeps_the_stamps_of_tombstones(self):
         """Pruning them later would raise the sync floor to the update's stamp, expiring every token."""
         self.debrief_only.unlink()

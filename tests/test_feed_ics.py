@@ -6,6 +6,7 @@ import icalendar
 
 from odoo.tests import TransactionCase, tagged
 
+from ..booking_feed.audience import EVERY_ROOM
 from ..booking_feed.tests.conformance import check_ics
 from .common import FeedCase, at, optional_test_dependency, require
 
@@ -153,7 +154,9 @@ class TestIcsRemovals(FeedCase, TransactionCase):
 
     def imported(self, now):
         """The download for import, as of ``now``."""
-        answer = self.env["calendar.feed.query"]._answer_import(self.feed, {}, None, now)
+        answer = self.env["calendar.feed.query"]._answer_import(
+            self.feed, self.feed._get_settings(), EVERY_ROOM, {}, now
+        )
         return check_ics(answer.read())
 
     def assertRemoved(self, calendar, now, title, sequence):

@@ -12,6 +12,7 @@ from odoo import fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import TransactionCase, new_test_user, tagged
 
+from ..booking_feed.audience import EVERY_ROOM
 from ..booking_feed.webhooks import RETRY_DELAYS
 from ..models import calendar_feed_webhook
 from .common import FeedCase
@@ -185,7 +186,7 @@ class TestFeedWebhooks(FeedCase, TransactionCase):
         since = message["data"]["syncToken"]
         feed = self.env["calendar.feed"]._get_up_to_date()
         answer = self.env["calendar.feed.query"]._answer_events(
-            feed, {"room": ["TDEBRIEF"], "since": [since]}, None
+            feed, feed._get_settings(), EVERY_ROOM, {"room": ["TDEBRIEF"], "since": [since]}
         )
         self.assertEqual(answer.status, 200)
 
@@ -237,7 +238,7 @@ class TestFeedWebhooks(FeedCase, TransactionCase):
         self.assertTrue(message["data"]["truncated"])
         feed = self.env["calendar.feed"]._get_up_to_date()
         pulled = self.env["calendar.feed.query"]._answer_events(
-            feed, {"since": [message["data"]["syncToken"]]}, None
+            feed, feed._get_settings(), EVERY_ROOM, {"since": [message["data"]["syncToken"]]}
         )
         self.assertEqual(len(json.loads(pulled.read())["events"]), 3)
 

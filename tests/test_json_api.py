@@ -4,6 +4,8 @@ from datetime import timedelta, timezone
 from odoo.tests import HttpCase, tagged
 from odoo.tools import file_open, mute_logger
 
+from ..booking_feed import assemble_document
+from ..booking_feed.audience import EVERY_ROOM
 from ..booking_feed.tests.conformance import check_ics
 from .common import FeedCase, optional_test_dependency, require
 
@@ -146,13 +148,14 @@ class TestJsonApi(FeedCase, HttpCase):
     def test_next_events_are_the_same_bytes_for_a_minute(self):
         feed = self.env["calendar.feed"]._get_up_to_date()
         settings = feed._get_settings()
-        Query = self.env["calendar.feed.query"]
-        query = Query._parse_query({}, settings)
+        Reader = self.env["calendar.feed.reader"]
+        query = Reader._parse_query({}, settings, EVERY_ROOM)
         minute = self.local_time(1, 8).replace(tzinfo=timezone.utc)
 
         def answer(seconds):
-            return Query._next_events_document(
-                feed, settings, query, 5, now=minute + timedelta(seconds=seconds)
+            now = minute + timedelta(seconds=seconds)
+            return assemble_document(
+                *Reader._next_events(feed, settings, EVERY_ROOM, query, limit=5, now=now)
             )
 
         self.assertEqual(answer(1), answer(59))

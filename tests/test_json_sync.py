@@ -5,6 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 from odoo.tests import TransactionCase, tagged
 
+from ..booking_feed.audience import EVERY_ROOM
 from ..booking_feed.query import QueryError
 from ..booking_feed.sync import SyncTokenExpired
 from .common import FeedCase, RandomChanges
@@ -20,7 +21,10 @@ class TestJsonIncrementalSync(RandomChanges, FeedCase, TransactionCase):
     def answer(self, params):
         params = {name: values if isinstance(values, list) else [values] for name, values in params.items()}
         feed = self.env["calendar.feed"]._get_up_to_date()
-        return json.loads(self.env["calendar.feed.query"]._answer_events(feed, params, None).read())
+        answer = self.env["calendar.feed.query"]._answer_events(
+            feed, feed._get_settings(), EVERY_ROOM, params
+        )
+        return json.loads(answer.read())
 
     def fetch_all(self, filters, since=None, page_size=None):
         """Follow the pages of one request; return (events, deleted uids, sync token)."""

@@ -8,8 +8,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from booking_feed.dav_request import (
+from booking_feed.dav_paths import (
     ALL_ROOMS,
+    Target,
+    collection_path,
+    object_path,
+    parse_path,
+)
+from booking_feed.dav_request import (
     CALDAV,
     CALENDAR_DATA,
     DAV,
@@ -18,13 +24,9 @@ from booking_feed.dav_request import (
     Multiget,
     PropRequest,
     SyncCollection,
-    Target,
     clark,
-    collection_path,
     credentials,
-    object_path,
     parse_depth,
-    parse_path,
     parse_propfind,
     parse_report,
     read_sync_token,

@@ -2,8 +2,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from booking_feed.records import CONFIRMED, TENTATIVE
 from booking_feed.settings import DEFAULT_FUTURE_DAYS, DEFAULT_RETENTION_DAYS, FeedSettings
+from booking_feed.statuses import CONFIRMED, TENTATIVE
 
 
 def settings_from(stored, default_timezone="Europe/Budapest"):

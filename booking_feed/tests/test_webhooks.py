@@ -64,6 +64,18 @@ def test_message_body_has_type_timestamp_and_data():
     assert body == {"type": "ping", "timestamp": "2026-03-05T08:30:00Z", "data": {"a": "é"}}
 
 
+def test_a_document_already_made_goes_into_the_message_as_it_is():
+    document = '{"events":[{"id":7,"title":"Café"}],"deleted":[]}'.encode()
+    now = datetime(2026, 3, 5, 8, 30, tzinfo=timezone.utc)
+    body = message_body("calendar.changed", document, now)
+    assert body.endswith(b',"data":' + document + b"}")
+    assert json.loads(body) == {
+        "type": "calendar.changed",
+        "timestamp": "2026-03-05T08:30:00Z",
+        "data": json.loads(document),
+    }
+
+
 class Receiver(BaseHTTPRequestHandler):
     """Answers as ``self.server.behaviour`` says: endless bodies, slowness, redirects."""
 

@@ -1,0 +1,63 @@
+"""Who is asking: the main link, a named key, a webhook or a push target, and its rooms.
+
+Every front end reads the published bookings for an :class:`Audience`.
+Authentication returns one; keys, webhooks and push targets build theirs
+from their rooms. The rules that depend on the rooms it was given (which
+rooms it may read, whether a booking names a room outside them, what its
+sync tokens are bound to) are written here once.
+"""
+
+from dataclasses import dataclass, replace
+
+from .records import FeedEvent
+from .sync import filter_signature
+
+
+@dataclass(frozen=True)
+class Audience:
+    """The rooms one reader of the feeds was given.
+
+    ``rooms``: the codes of the published rooms it may read; None for every
+    published room (the main link, a key without rooms); empty: nothing.
+    ``seen_rooms``: the codes of every room it was given, unpublished and
+    archived ones too, among which a delta reports bookings that left
+    (None with ``rooms``). ``key_id``: the named key asking, for its usage
+    log; None for the main link and for audiences that are not keys.
+    """
+
+    rooms: tuple[str, ...] | None = None
+    seen_rooms: tuple[str, ...] | None = None
+    key_id: int | None = None
+
+    @property
+    def is_limited(self) -> bool:
+        """Whether it reads some rooms only."""
+        return self.rooms is not None
+
+    def reads(self, room_codes=()) -> tuple[str, ...] | None:
+        """The rooms a request reads: those asked for (checked to be its own), else its own (None: all)."""
+        return tuple(room_codes) or self.rooms
+
+    def learns_departures_from(self, room_codes=()) -> tuple[str, ...] | None:
+        """The rooms whose bookings' departures a delta reports: those asked for, else all it was given."""
+        return tuple(room_codes) or self.seen_rooms
+
+    def names_rooms_outside(self, room_codes) -> bool:
+        """Whether a booking of ``room_codes`` also books a room this audience was not given."""
+        return self.rooms is not None and not set(room_codes) <= set(self.rooms)
+
+    def trim(self, event: FeedEvent) -> FeedEvent:
+        """``event`` without the rooms this audience was not given: it never learns their names."""
+        if not self.names_rooms_outside(room.code for room in event.rooms):
+            return event
+        return replace(event, rooms=tuple(room for room in event.rooms if room.code in self.rooms))
+
+    def signature(self, query_items) -> str:
+        """What its sync tokens and cursors are bound to: the filters (``(name, values)`` pairs) and,
+        for a limited audience, its rooms: another key's token is another delta."""
+        scope = [] if self.rooms is None else [("scope", list(self.rooms))]
+        return filter_signature([*query_items, *scope])
+
+
+#: The main link: every published room.
+EVERY_ROOM = Audience()
