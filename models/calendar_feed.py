@@ -10,7 +10,6 @@ from psycopg2 import errors
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from ..booking_feed import document_head
 from ..booking_feed.api import (
     DISPLAY_PATH,
     FEED_PATH,
@@ -163,8 +162,16 @@ class CalendarFeed(models.Model):
         main_token = self.env["ir.config_parameter"].sudo().get_param(TOKEN_PARAM)
         if main_token and hmac.compare_digest(token.encode(), main_token.encode()):
             return EVERY_ROOM
-        key = self.env["calendar.feed.key"].sudo()._find_by_token(token)
-        return key._get_audience() if key else None
+        return self.env["calendar.feed.key"].sudo()._find_audience(token)
+
+    @api.model
+    def _open_for(self, token):
+        """What a request with ``token`` reads: ``(settings, audience, feed)``, the settings read
+        once for the whole request. Without an audience (the token opens nothing, or the
+        endpoint is off) the feed is None; else it is brought up to date first."""
+        settings = self._get_settings()
+        audience = self._authenticate(token, settings)
+        return settings, audience, self._get_up_to_date() if audience else None
 
     # -- the feed and when to build it ----------------------------------------
 
@@ -184,10 +191,16 @@ class CalendarFeed(models.Model):
     @api.model
     def _get_up_to_date(self, now=None):
         """The feed to serve: rebuilt first if stale, unless a rebuild is under way."""
+        return self._build_if_stale(now)[0]
+
+    @api.model
+    def _build_if_stale(self, now=None):
+        """``(feed, fresh)``: the feed, rebuilt first if stale, and whether it is up to date now
+        (not when another build holds it, or when the build failed)."""
         feed = self._get_singleton()
-        if feed._is_stale(now) and feed._lock_for_rebuild():
-            feed._rebuild(now)
-        return feed
+        if not feed._is_stale(now):
+            return feed, True
+        return feed, feed._lock_for_rebuild() and feed._rebuild(now)
 
     def _is_stale(self, now=None):
         """A change was journaled since the last build, or the calendar's day changed.
@@ -304,10 +317,3 @@ class CalendarFeed(models.Model):
             self.change_stamp = stamp
             # Also for changes no journal row announced (a new day, the hourly full build).
             self.env["calendar.feed.webhook"]._wake_up()
-
-    def _json_head(self, settings, start, end, updated_at=None, **extra):
-        """The fields every JSON answer starts with, for the period ``[start, end)``."""
-        updated_at = (updated_at or self.last_modified).replace(tzinfo=timezone.utc)
-        return document_head(
-            timezone=settings.timezone, updated_at=updated_at, window_start=start, window_end=end, **extra
-        )

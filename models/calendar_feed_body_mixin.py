@@ -35,8 +35,8 @@ class CalendarFeedBodyMixin(models.AbstractModel):
         then read once, as bytes, to be compressed. Returns the values to
         write on the feed.
         """
-        Entry = self.env["calendar.feed.entry"].sudo()
-        in_window = Entry._search(Entry._overlap_domain(window.start, window.end)).where_clause
+        in_window = self.env["calendar.feed.reader"]._overlap_domain(window.start, window.end)
+        in_window = self.env["calendar.feed.entry"].sudo()._search(in_window).where_clause
         ics_etag, ics_size = self._assemble_ics(settings, in_window)
         content_key = hashlib.sha256(f"{ics_etag} {window}".encode()).hexdigest()
         last_modified = self.last_modified
@@ -47,7 +47,8 @@ class CalendarFeedBodyMixin(models.AbstractModel):
             )
             last_modified = last_modified.replace(tzinfo=None)
         sync_token = encode_sync_token(self.change_stamp, filter_signature([]))
-        head = self._json_head(
+        head = self.env["calendar.feed.reader"]._json_head(
+            self,
             settings,
             window.start,
             window.end,

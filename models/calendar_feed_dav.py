@@ -84,16 +84,16 @@ class CalendarFeedDav(models.AbstractModel):
         answer is a 401 that makes clients ask for it. ``headers`` are the
         request's (Authorization, Depth).
         """
-        Feed = self.env["calendar.feed"].sudo()
-        settings = Feed._get_settings()
+        settings, audience, feed = (
+            self.env["calendar.feed"].sudo()._open_for(credentials(headers.get("Authorization")))
+        )
         if not settings.enabled:
             return None
-        audience = Feed._authenticate(credentials(headers.get("Authorization")), settings)
         if audience is None:
             return Answer(TEXT_CONTENT_TYPE, b"A calendar token is needed.\n", status=401, headers=CHALLENGE)
         # sudo() past this point: the token was checked (as in calendar.feed.query).
         try:
-            answer = self._answer_method(settings, audience, method, path, headers=headers, body=body)
+            answer = self._answer_method(feed, settings, audience, method, path, headers=headers, body=body)
         except DavError as error:
             details = need_privileges(method, path) if error.condition == NEED_PRIVILEGES else ()
             answer = Answer(XML_CONTENT_TYPE, error_body(error, details), status=error.status)
@@ -102,7 +102,7 @@ class CalendarFeedDav(models.AbstractModel):
         return replace(answer, headers=(*answer.headers, *DAV_HEADERS), key_id=audience.key_id)
 
     @api.model
-    def _answer_method(self, settings, audience, method, path, *, headers, body):
+    def _answer_method(self, feed, settings, audience, method, path, *, headers, body):
         """The answer of an authenticated request; errors are raised as DavError (or NotBuiltYet)."""
         if method == "OPTIONS":
             return Answer(TEXT_CONTENT_TYPE, b"")
@@ -111,7 +111,6 @@ class CalendarFeedDav(models.AbstractModel):
         target = parse_path(path)
         if target is None or not self._exists(audience, target):
             raise DavError(404, "nothing here: the calendars are under " + HOME_PATH)
-        feed = self.env["calendar.feed"].sudo()._get_up_to_date()
         if not feed.built_at:
             raise NotBuiltYet()
         request = _Request(feed, settings, audience, target)
@@ -212,8 +211,7 @@ class CalendarFeedDav(models.AbstractModel):
     def _members(self, request, narrower=Domain.TRUE, start=None, end=None):
         """The domain of the live entries of the target's calendar in the feed's window, narrowed to
         ``[start, end)`` and by ``narrower``."""
-        code = request.target.collection
-        query = FeedQuery(room_codes=() if code == ALL_ROOMS else (code,), start=start, end=end)
+        query = _query(request.target.collection, start, end)
         first, last = query.narrow(request.settings.window(datetime.now(timezone.utc)))
         if first >= last:
             return Domain.FALSE
@@ -275,13 +273,15 @@ class CalendarFeedDav(models.AbstractModel):
                 check_sync_token(since, feed.sync_floor, feed.change_stamp)
             except SyncTokenExpired:
                 raise invalid_sync_token() from None
-            changed = self._changed(request, since)
-            resources = self._objects(
-                request, self._members(request, Domain("id", "in", changed.ids)), report.props
+            objects, gone_ids = self.env["calendar.feed.reader"]._changed_objects(
+                request.settings,
+                request.audience,
+                _query(code),
+                since,
+                with_data=report.props.wants(CALENDAR_DATA),
             )
-            live = {resource.href for resource in resources}
-            paths = (object_path(code, event_id) for event_id in changed.mapped("event_id"))
-            gone = [path for path in paths if path not in live]
+            resources = [dav_resources.calendar_object(code, row) for row in objects]
+            gone = [object_path(code, event_id) for event_id in gone_ids]
         if report.limit is not None and len(resources) + len(gone) > report.limit:
             raise DavError(
                 507,
@@ -292,21 +292,13 @@ class CalendarFeedDav(models.AbstractModel):
         return _multistatus(resources, report.props, gone=gone, sync_token=token)
 
     @api.model
-    def _changed(self, request, since):
-        """Entries changed after ``since`` whose bookings this calendar ever showed (departures too)."""
-        code = request.target.collection
-        query = FeedQuery(room_codes=() if code == ALL_ROOMS else (code,))
-        domain = self.env["calendar.feed.reader"]._changed_domain(request.audience, query, since)
-        return self.env["calendar.feed.entry"].sudo().search(domain)
-
-    @api.model
     def _get(self, request):
         """GET or HEAD: an object's calendar, a calendar's ICS feed, or a line for people."""
         target, Reader = request.target, self.env["calendar.feed.reader"]
         if target.kind == "collection" and target.collection == ALL_ROOMS and not request.audience.is_limited:
             return request.feed._stored_answer("ics")
         if target.kind == "collection":
-            query = FeedQuery(room_codes=() if target.collection == ALL_ROOMS else (target.collection,))
+            query = _query(target.collection)
             body, _name = Reader._calendar(request.settings, request.audience, query, self._members(request))
             return data_answer(ICS_CONTENT_TYPE, body, request.feed.last_modified)
         if target.kind != "object":
@@ -332,3 +324,8 @@ class _Request:
 
 def _multistatus(resources, props, **extra):
     return Answer(XML_CONTENT_TYPE, multistatus(resources, props, **extra), status=207)
+
+
+def _query(code, start=None, end=None):
+    """The feed query of calendar ``code``: its room, or every room."""
+    return FeedQuery(room_codes=() if code == ALL_ROOMS else (code,), start=start, end=end)

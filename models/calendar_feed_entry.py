@@ -5,7 +5,6 @@ from datetime import timezone
 from zoneinfo import ZoneInfo
 
 from odoo import api, fields, models
-from odoo.fields import Domain
 from odoo.tools import SQL, split_every
 
 from ..booking_feed import CANCELLED, dump_event, fingerprint, render_vevent
@@ -117,13 +116,6 @@ class CalendarFeedEntry(models.Model):
             "object_etag": body_etag(calendar_object(vevent)),
             "json_object": dump_event(event, zone),
         }
-
-    @api.model
-    def _overlap_domain(self, start, end):
-        """Entries overlapping ``[start, end)`` (aware datetimes): the window rule of every feed."""
-        return Domain("stop_at", ">", start.replace(tzinfo=None)) & Domain(
-            "start_at", "<", end.replace(tzinfo=None)
-        )
 
     # -- following the bookings ------------------------------------------------
 

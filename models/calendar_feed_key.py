@@ -94,6 +94,12 @@ class CalendarFeedKey(models.Model):
         digest = hash_token(token)
         return candidates.filtered(lambda key: hmac.compare_digest(key.token_hash, digest))[:1]
 
+    @api.model
+    def _find_audience(self, token):
+        """The audience of the active key whose secret is ``token``, None if there is none."""
+        key = self._find_by_token(token)
+        return key._get_audience() if key else None
+
     def _get_audience(self):
         """Who the key opens the feeds to: its rooms (every published room if it has none)."""
         self.ensure_one()

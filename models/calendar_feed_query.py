@@ -57,16 +57,14 @@ class CalendarFeedQuery(models.AbstractModel):
         (``key_id``, None for the main link). Each route of ``ROUTES`` is
         answered by its ``_answer_<route>`` method.
         """
-        Feed = self.env["calendar.feed"].sudo()
-        settings = Feed._get_settings()
         if route_name == "openapi":
-            return self._answer_openapi(settings)
-        audience = Feed._authenticate(args.get("token") or bearer_token, settings)
+            return self._answer_openapi()
+        token = args.get("token") or bearer_token
+        settings, audience, feed = self.env["calendar.feed"].sudo()._open_for(token)
         if audience is None:
             return None
         # sudo() past this point: the token was checked, and the feed holds only
         # what the administrator chose to publish.
-        feed = Feed._get_up_to_date()
         route = ROUTES[route_name]
         try:
             if route.needs_build and not feed.built_at:
@@ -84,9 +82,9 @@ class CalendarFeedQuery(models.AbstractModel):
         return replace(answer, key_id=audience.key_id)
 
     @api.model
-    def _answer_openapi(self, settings):
+    def _answer_openapi(self):
         """The OpenAPI document, while the endpoint is enabled."""
-        if not settings.enabled:
+        if not self.env["calendar.feed"].sudo()._get_settings().enabled:
             return None
         with file_open("external_calendar_api/static/api/openapi.yml", "rb") as document:
             return Answer(YAML_CONTENT_TYPE, document.read(), headers=DATA_HEADERS)
@@ -99,11 +97,7 @@ class CalendarFeedQuery(models.AbstractModel):
         live bookings only, so a removed one simply vanishes from every calendar app."""
         if not params and not audience.is_limited:
             return feed._stored_answer("ics")
-        Reader = self.env["calendar.feed.reader"]
-        query = Reader._parse_query(params, settings, audience)
-        start, end = query.narrow(settings.window(datetime.now(timezone.utc)))
-        domain = Reader._live_domain(audience, query, start, end) if start < end else None
-        body, _name = Reader._calendar(settings, audience, query, domain)
+        body, _name = self.env["calendar.feed.reader"]._calendar_asked(settings, audience, params)
         return data_answer(ICS_CONTENT_TYPE, body, feed.last_modified)
 
     @api.model
@@ -112,11 +106,7 @@ class CalendarFeedQuery(models.AbstractModel):
         the retention period, the removed ones as CANCELLED with a higher SEQUENCE (RFC 5546
         PUBLISH), so that importing a newer file cancels them in the importer's copy."""
         Reader = self.env["calendar.feed.reader"]
-        query = Reader._parse_query(params, settings, audience)
-        window = settings.window(now or datetime.now(timezone.utc))
-        # Tombstones in the window: one that merely ended before it was never cancelled.
-        domain = Reader._matching_domain(audience, query, window.start, window.end)
-        body, name = Reader._calendar(settings, audience, query, domain)
+        body, name = Reader._calendar_asked(settings, audience, params, with_tombstones=True, now=now)
         answer = data_answer(ICS_CONTENT_TYPE, body, feed.last_modified)
         disposition = ("Content-Disposition", attachment_disposition(name, "ics"))
         return replace(answer, headers=(*answer.headers, disposition))
@@ -145,7 +135,7 @@ class CalendarFeedQuery(models.AbstractModel):
             room_to_json(room._to_feed_room(), eventCount=counts[room.code])
             for room in Reader._rooms(audience)
         ]
-        head = feed._json_head(settings, start, end, rooms=rooms)
+        head = Reader._json_head(feed, settings, start, end, rooms=rooms)
         body = json.dumps(head, ensure_ascii=False, separators=(",", ":")).encode()
         return data_answer(JSON_CONTENT_TYPE, body, feed.last_modified)
 

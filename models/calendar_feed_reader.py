@@ -8,7 +8,7 @@ from odoo import api, fields, models
 from odoo.fields import Domain
 from odoo.tools import SQL, escape_psql
 
-from ..booking_feed import dump_event, render_calendar, render_vevent
+from ..booking_feed import document_head, dump_event, render_calendar, render_vevent
 from ..booking_feed.api import body_etag
 from ..booking_feed.dav_resources import CalendarObject
 from ..booking_feed.ics import calendar_object
@@ -84,12 +84,25 @@ class CalendarFeedReader(models.AbstractModel):
             )
         )
 
+    @staticmethod
+    def _json_head(feed, settings, start, end, updated_at=None, **extra):
+        """The fields every JSON answer starts with, for the period ``[start, end)``."""
+        updated_at = (updated_at or feed.last_modified).replace(tzinfo=timezone.utc)
+        return document_head(
+            timezone=settings.timezone, updated_at=updated_at, window_start=start, window_end=end, **extra
+        )
+
+    @staticmethod
+    def _overlap_domain(start, end):
+        """Entries overlapping ``[start, end)`` (aware datetimes): the window rule of every feed."""
+        start, end = start.replace(tzinfo=None), end.replace(tzinfo=None)
+        return Domain("stop_at", ">", start) & Domain("start_at", "<", end)
+
     @api.model
     def _matching_domain(self, audience, query, start, end):
         """Entries overlapping ``[start, end)`` that match ``query``'s rooms, words and statuses,
         among the rooms of ``audience``; tombstones included."""
-        domain = self.env["calendar.feed.entry"]._overlap_domain(start, end)
-        domain &= self._naming_rooms(audience.reads(query.room_codes))
+        domain = self._overlap_domain(start, end) & self._naming_rooms(audience.reads(query.room_codes))
         for word in query.text.split():
             domain &= Domain("title", "=ilike", f"%{escape_psql(word)}%")
         if query.statuses:
@@ -136,6 +149,18 @@ class CalendarFeedReader(models.AbstractModel):
                 render_vevent(event).decode() if column == "ics_block" else dump_event(event, zone)
             )
         return [texts[entry_id] for entry_id in entries.ids]
+
+    @api.model
+    def _calendar_asked(self, settings, audience, params, *, with_tombstones=False, now=None):
+        """``(ICS bytes, calendar name)`` of the bookings ``params`` ask for (``room``, ``from``,
+        ``to``): the live ones, or ``with_tombstones`` also those removed, still in the window
+        (one that merely ended before it was never cancelled)."""
+        query = self._parse_query(params, settings, audience)
+        start, end = query.narrow(settings.window(now or datetime.now(timezone.utc)))
+        domain = self._matching_domain(audience, query, start, end)
+        if not with_tombstones:
+            domain &= Domain("removed_at", "=", False)
+        return self._calendar(settings, audience, query, domain if start < end else None)
 
     @api.model
     def _calendar(self, settings, audience, query, domain):
@@ -187,7 +212,7 @@ class CalendarFeedReader(models.AbstractModel):
         if paging.since is not None:
             head["deleted"] = [{"id": entry.event_id, "uid": entry.uid} for entry in page - events]
         objects = self._published_texts(page & events, "json_object", audience, settings)  # the page's order
-        return EventsPage(objects, feed._json_head(settings, start, end, **head))
+        return EventsPage(objects, self._json_head(feed, settings, start, end, **head))
 
     @staticmethod
     def _after_cursor(cursor):
@@ -222,7 +247,7 @@ class CalendarFeedReader(models.AbstractModel):
             self.env["calendar.feed.entry"].sudo().search(domain, order="start_at, event_id", limit=limit)
         )
         objects = self._published_texts(entries, "json_object", audience, settings)
-        return EventsPage(objects, feed._json_head(settings, start, window.end))
+        return EventsPage(objects, self._json_head(feed, settings, start, window.end))
 
     # -- CalDAV objects -----------------------------------------------------------
 
@@ -253,6 +278,18 @@ class CalendarFeedReader(models.AbstractModel):
             else row
             for row in objects
         ]
+
+    @api.model
+    def _changed_objects(self, settings, audience, query, since, *, with_data=False):
+        """CalDAV's changes after the stamp ``since`` in the calendar of ``query``'s rooms: the
+        objects of the live bookings in the window that changed, and the booking ids of those
+        that changed and are gone from it (deleted, cancelled, moved out, unpublished)."""
+        changed = self.env["calendar.feed.entry"].sudo().search(self._changed_domain(audience, query, since))
+        start, end = query.narrow(settings.window(datetime.now(timezone.utc)))
+        live = self._live_domain(audience, query, start, end) & Domain("id", "in", changed.ids)
+        objects = self._calendar_objects(settings, audience, live if start < end else Domain.FALSE, with_data)
+        shown = {row.event_id for row in objects}
+        return objects, [event_id for event_id in changed.mapped("event_id") if event_id not in shown]
 
     @api.model
     def _last_change_stamps(self, feed, audience, room_codes):

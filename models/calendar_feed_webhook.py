@@ -164,8 +164,8 @@ class CalendarFeedWebhook(models.Model):
         settings = Feed._get_settings()
         if not settings.enabled:
             return
-        feed = Feed._get_up_to_date()
-        if feed._is_stale():  # another worker's build was under way (or builds fail): later
+        feed, fresh = Feed._build_if_stale()
+        if not fresh:  # another worker's build was under way (or builds fail): later
             self._trigger_delivery(
                 fields.Datetime.now() + (RETRY_STALE * 10 if feed.last_error else RETRY_STALE)
             )
