@@ -55,7 +55,7 @@ class CalendarFeedReader(models.AbstractModel):
         """The filters of ``params``; a room the audience may not read is unknown, as one that does
         not exist."""
         query = parse_feed_query(params, timezone=settings.timezone, statuses=statuses)
-        known = self._rooms(audience, query.room_codes).mapped("code")
+        known = self._rooms(audience, query.room_codes).mapped("code") if query.room_codes else ()
         if unknown := sorted(set(query.room_codes) - set(known)):
             raise QueryError(f"room: no published room with code {', '.join(unknown)}")
         return query
