@@ -1,6 +1,6 @@
 """The public surface of the feeds: paths, the parameters of each route, answers and errors.
 
-A request is answered by the addon's ``calendar.feed.query`` service with an
+A request is answered by one of the addon's front ends with an
 :class:`Answer`, plain data that the controller turns into an HTTP response;
 a bad request raises a :class:`FeedError`, which becomes an answer too, JSON
 on JSON routes and one line of text on the ICS route. Declared here, once,

@@ -35,12 +35,13 @@ class Audience:
         return self.rooms is not None
 
     def reads(self, room_codes=()) -> tuple[str, ...] | None:
-        """The rooms a request reads: those asked for (checked to be its own), else its own (None: all)."""
-        return tuple(room_codes) or self.rooms
+        """The rooms a request reads: those asked for among its own, else its own (None: all)."""
+        return _among(room_codes, self.rooms)
 
     def learns_departures_from(self, room_codes=()) -> tuple[str, ...] | None:
-        """The rooms whose bookings' departures a delta reports: those asked for, else all it was given."""
-        return tuple(room_codes) or self.seen_rooms
+        """The rooms whose bookings' departures a delta reports: those asked for among all it was
+        given, else all it was given (None: every room)."""
+        return _among(room_codes, self.seen_rooms)
 
     def names_rooms_outside(self, room_codes) -> bool:
         """Whether a booking of ``room_codes`` also books a room this audience was not given."""
@@ -55,8 +56,16 @@ class Audience:
     def signature(self, query_items) -> str:
         """What its sync tokens and cursors are bound to: the filters (``(name, values)`` pairs) and,
         for a limited audience, its rooms: another key's token is another delta."""
-        scope = [] if self.rooms is None else [("scope", list(self.rooms))]
-        return filter_signature([*query_items, *scope])
+        # "scope" is part of the tokens already issued: renaming it would expire them all.
+        rooms = [] if self.rooms is None else [("scope", list(self.rooms))]
+        return filter_signature([*query_items, *rooms])
+
+
+def _among(asked, given):
+    """The rooms ``asked`` for, never beyond those ``given`` (None: every room); ``given`` if none asked."""
+    if not asked:
+        return given
+    return tuple(asked) if given is None else tuple(code for code in asked if code in given)
 
 
 #: The main link: every published room.

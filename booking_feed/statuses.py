@@ -2,8 +2,8 @@
 
 Every rule about statuses is here: the values Odoo stores, the ones the
 feeds publish, the ones the JSON API lists and filters on, and their
-iCalendar names. The addon's selection field, the feeds and the query
-parser import them, so a new status is added in one place.
+iCalendar names. The addon's selection field, the settings, the feeds
+and the routes import them, so a new status is added in one place.
 """
 
 CONFIRMED = "confirmed"

@@ -37,8 +37,8 @@ class CalendarFeed(models.Model):
     Calendar servers poll often and in bursts; serving a stored body costs one
     small query. The feed is rebuilt by the Refresh button, by an hourly cron,
     and by the first request after a change (see ``_get_up_to_date``). Its one
-    record is created at install (``calendar_feed_main``). Requests are
-    answered by ``calendar.feed.query``.
+    record is created at install (``calendar_feed_main``). Front ends open
+    each request with :meth:`_open_for`.
     """
 
     _name = "calendar.feed"
@@ -149,7 +149,7 @@ class CalendarFeed(models.Model):
         return f"{base_url}{path}?{urlencode(query)}"
 
     @api.model
-    def _authenticate(self, token, settings=None):
+    def _authenticate(self, token, settings):
         """Who ``token`` opens the feeds to while the endpoint is enabled: the
         :class:`~..booking_feed.audience.Audience` of the main link or of the named key it belongs
         to, else None.
@@ -157,7 +157,7 @@ class CalendarFeed(models.Model):
         Secrets are compared in constant time; a missing, wrong, rotated or
         revoked token and a disabled endpoint are indistinguishable to the caller.
         """
-        if not (token and (settings or self._get_settings()).enabled):
+        if not (token and settings.enabled):
             return None
         main_token = self.env["ir.config_parameter"].sudo().get_param(TOKEN_PARAM)
         if main_token and hmac.compare_digest(token.encode(), main_token.encode()):
@@ -165,13 +165,16 @@ class CalendarFeed(models.Model):
         return self.env["calendar.feed.key"].sudo()._find_audience(token)
 
     @api.model
-    def _open_for(self, token):
+    def _open_for(self, token, build=True):
         """What a request with ``token`` reads: ``(settings, audience, feed)``, the settings read
         once for the whole request. Without an audience (the token opens nothing, or the
-        endpoint is off) the feed is None; else it is brought up to date first."""
+        endpoint is off) the feed is None; else it is brought up to date first, unless not
+        ``build`` (the caller does it once it knows the request reads bookings)."""
         settings = self._get_settings()
         audience = self._authenticate(token, settings)
-        return settings, audience, self._get_up_to_date() if audience else None
+        if audience is None:
+            return settings, None, None
+        return settings, audience, self._get_up_to_date() if build else self._get_singleton()
 
     # -- the feed and when to build it ----------------------------------------
 
@@ -316,4 +319,4 @@ class CalendarFeed(models.Model):
         if stamp:
             self.change_stamp = stamp
             # Also for changes no journal row announced (a new day, the hourly full build).
-            self.env["calendar.feed.webhook"]._wake_up()
+            self.env["calendar.feed.change"]._wake_up_webhooks()

@@ -1,4 +1,6 @@
-from odoo import fields, models
+from odoo import api, fields, models
+
+WEBHOOK_CRON_XMLID = "external_calendar_api.ir_cron_external_calendar_webhooks"
 
 
 class CalendarFeedChange(models.Model):
@@ -27,7 +29,7 @@ class CalendarFeedChange(models.Model):
         """
         if event_ids is not None and not event_ids:
             return
-        self.env["calendar.feed.webhook"]._wake_up()
+        self._wake_up_webhooks()
         if event_ids is None:
             self.env.cr.execute(
                 "INSERT INTO calendar_feed_change (changed_at) VALUES (NOW() AT TIME ZONE 'UTC')"
@@ -51,3 +53,20 @@ class CalendarFeedChange(models.Model):
     def _has_changes(self):
         self.env.cr.execute("SELECT EXISTS (SELECT 1 FROM calendar_feed_change)")
         return self.env.cr.fetchone()[0]
+
+    @api.model
+    def _wake_up_webhooks(self):
+        """Have the webhook cron deliver soon after this transaction commits (once, whatever it changed)."""
+        data = self.env.cr.precommit.data
+        webhooks = self.env["calendar.feed.webhook"].sudo()
+        if data.get("external_calendar_webhooks") or not webhooks.search_count([]):
+            return
+        data["external_calendar_webhooks"] = True
+        # At commit, for what survived: a trigger rolled back with a savepoint is not lost.
+        self.env.cr.precommit.add(self._trigger_webhooks)
+
+    @api.model
+    def _trigger_webhooks(self, at=None):
+        """Run the webhook cron at ``at`` (now if None)."""
+        if cron := self.env.ref(WEBHOOK_CRON_XMLID, raise_if_not_found=False):
+            cron.sudo()._trigger(at)

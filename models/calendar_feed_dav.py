@@ -85,13 +85,13 @@ class CalendarFeedDav(models.AbstractModel):
         request's (Authorization, Depth).
         """
         settings, audience, feed = (
-            self.env["calendar.feed"].sudo()._open_for(credentials(headers.get("Authorization")))
+            self.env["calendar.feed"].sudo()._open_for(credentials(headers.get("Authorization")), build=False)
         )
         if not settings.enabled:
             return None
         if audience is None:
             return Answer(TEXT_CONTENT_TYPE, b"A calendar token is needed.\n", status=401, headers=CHALLENGE)
-        # sudo() past this point: the token was checked (as in calendar.feed.query).
+        # sudo() past this point: the token was checked.
         try:
             answer = self._answer_method(feed, settings, audience, method, path, headers=headers, body=body)
         except DavError as error:
@@ -111,6 +111,7 @@ class CalendarFeedDav(models.AbstractModel):
         target = parse_path(path)
         if target is None or not self._exists(audience, target):
             raise DavError(404, "nothing here: the calendars are under " + HOME_PATH)
+        feed = feed._get_up_to_date()  # only now: OPTIONS, writes and wrong paths build nothing
         if not feed.built_at:
             raise NotBuiltYet()
         request = _Request(feed, settings, audience, target)
@@ -169,7 +170,7 @@ class CalendarFeedDav(models.AbstractModel):
         for code in codes:
             calendar = (
                 self._describe(rooms[code])
-                if code in rooms
+                if code != ALL_ROOMS
                 else dav_resources.Calendar(
                     ALL_ROOMS, clean_text(settings.name), clean_text(settings.description)
                 )

@@ -358,8 +358,7 @@ def _copy_field(value):
         return ""
     if isinstance(value, str):
         return '"' + value.replace('"', '""') + '"'
-    if isinstance(
-        value, list
-    ):  # room codes: letters, digits, - and _, which an array literal takes as they are
-        return '"{' + ",".join(value) + '}"'
+    if isinstance(value, list):
+        # Room codes, each quoted in the array literal: unquoted, a code "NULL" would be a null.
+        return '"{' + ",".join(f'""{code}""' for code in value) + '}"'
     return str(value)

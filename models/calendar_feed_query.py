@@ -118,7 +118,7 @@ class CalendarFeedQuery(models.AbstractModel):
             return feed._stored_answer("json")
         Reader = self.env["calendar.feed.reader"]
         query = Reader._parse_query(params, settings, audience, statuses=LISTED_STATUSES)
-        # Tokens and cursors are bound to the audience's rooms too: another scope is another delta.
+        # Tokens and cursors are bound to the audience's rooms too: another key's is another delta.
         signature = audience.signature([item for item in params.items() if item[0] in FILTER_PARAMETERS])
         paging = parse_paging(params, signature, default_limit=0, max_limit=PAGE_LIMIT_MAX)
         page = Reader._events_page(feed, settings, audience, query, paging=paging, signature=signature)

@@ -27,7 +27,6 @@ from ..booking_feed.webhooks import (
 )
 
 _logger = logging.getLogger(__name__)
-CRON_XMLID = "external_calendar_api.ir_cron_external_calendar_webhooks"
 #: When a build was under way elsewhere, deliver its changes this much later.
 RETRY_STALE = timedelta(minutes=1)
 #: A cron run stops sending with less time than this left (a POST may take the timeout twice).
@@ -134,19 +133,8 @@ class CalendarFeedWebhook(models.Model):
     # -- delivering -------------------------------------------------------------
 
     @api.model
-    def _wake_up(self):
-        """Deliver soon after this transaction commits (once, whatever it changed)."""
-        data = self.env.cr.precommit.data
-        if data.get("external_calendar_webhooks") or not self.sudo().search_count([]):
-            return
-        data["external_calendar_webhooks"] = True
-        # At commit, for what survived: a trigger rolled back with a savepoint is not lost.
-        self.env.cr.precommit.add(self._trigger_delivery)
-
-    @api.model
     def _trigger_delivery(self, at=None):
-        if cron := self.env.ref(CRON_XMLID, raise_if_not_found=False):
-            cron.sudo()._trigger(at)
+        self.env["calendar.feed.change"]._trigger_webhooks(at)
 
     @api.model
     def _cron_deliver(self):

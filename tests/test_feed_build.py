@@ -7,6 +7,7 @@ from odoo.tests import TransactionCase, tagged
 from odoo.tools import mute_logger
 
 from ..booking_feed.api import body_etag
+from ..booking_feed.audience import EVERY_ROOM
 from .common import FeedCase, at
 
 FEED_LOGGER = "odoo.addons.external_calendar_api.models.calendar_feed"
@@ -27,6 +28,25 @@ class TestFeedBuild(FeedCase, TransactionCase):
         self.assertEqual(self.feed.ics_etag, body_etag(self.feed.ics_body.encode()))
         self.assertEqual(self.feed.json_etag, body_etag(self.feed.json_body.encode()))
         self.assertFalse(self.feed._is_stale(NOW))
+
+    def test_a_room_coded_null_is_a_room_like_any_other(self):
+        """Room codes are stored as arrays: a code "NULL" must not become a null element."""
+        room = self.env["calendar.room"].create({"name": "Null room", "code": "NULL"})
+        booking = self.book(room | self.sim_room, at(5, 9), at(5, 10), name="In the null room")
+        self.build(NOW)
+        self.env.flush_all()
+        self.env.cr.execute("SELECT rooms_booked FROM calendar_feed_entry WHERE event_id = %s", [booking.id])
+        self.assertEqual(sorted(self.env.cr.fetchone()[0]), ["NULL", "TSIM1"])
+        booking.name = "Still in the null room"  # a change: the entry is written again, with its seen rooms
+        _ics, document = self.build(NOW + timedelta(minutes=1))
+        self.assertEqual(
+            [event["activity"]["title"] for event in document["events"]], ["Still in the null room"]
+        )
+        settings = self.feed._get_settings()
+        body, _name = self.env["calendar.feed.reader"]._calendar_asked(
+            settings, EVERY_ROOM, {"room": ["NULL"]}
+        )
+        self.assertIn(b"Still in the null room", body)
 
     def test_new_booking_makes_the_feed_stale_and_the_next_request_rebuilds(self):
         self.build(NOW)

@@ -50,18 +50,18 @@ class TestFeedSettings(FeedCase, TransactionCase):
         new = Feed._get_token()
         self.assertNotEqual(new, old)
         self.set_feed_param("enabled", True)
-        self.assertIsNotNone(Feed._authenticate(new))
-        self.assertIsNone(Feed._authenticate(old))
+        self.assertIsNotNone(Feed._authenticate(new, Feed._get_settings()))
+        self.assertIsNone(Feed._authenticate(old, Feed._get_settings()))
 
     def test_token_only_opens_an_enabled_endpoint(self):
         Feed = self.env["calendar.feed"]
         token = Feed._get_token()
         self.set_feed_param("enabled", False)
-        self.assertIsNone(Feed._authenticate(token))
+        self.assertIsNone(Feed._authenticate(token, Feed._get_settings()))
         self.set_feed_param("enabled", True)
-        self.assertIsNotNone(Feed._authenticate(token))
+        self.assertIsNotNone(Feed._authenticate(token, Feed._get_settings()))
         for wrong in (None, "", token[:-1], token + "x", token.upper()):
-            self.assertIsNone(Feed._authenticate(wrong))
+            self.assertIsNone(Feed._authenticate(wrong, Feed._get_settings()))
 
     def test_refresh_button_rebuilds_now(self):
         self.book(self.sim_room, at(5, 9), at(5, 10))
@@ -193,4 +193,6 @@ class TestFeedSettings(FeedCase, TransactionCase):
         _post_init_hook(self.env)
         self.assertFalse(self.env["calendar.feed"]._get_settings().enabled)
         self.assertNotEqual(self.env["calendar.feed"]._get_token(), old_token)
-        self.assertIsNone(self.env["calendar.feed"]._authenticate(old_token))
+        self.assertIsNone(
+            self.env["calendar.feed"]._authenticate(old_token, self.env["calendar.feed"]._get_settings())
+        )

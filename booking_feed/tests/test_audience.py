@@ -19,6 +19,10 @@ def test_a_limited_audience_reads_its_rooms_and_learns_departures_from_all_it_wa
     assert SIM_ONLY.reads() == ("SIM1",)
     assert SIM_ONLY.learns_departures_from() == ("OLD", "SIM1")
     assert SIM_ONLY.reads(["SIM1"]) == ("SIM1",)
+    # Never beyond its rooms, whatever a caller asks.
+    assert SIM_ONLY.reads(["SIM1", "DEBRIEF"]) == ("SIM1",)
+    assert SIM_ONLY.reads(["DEBRIEF"]) == ()
+    assert SIM_ONLY.learns_departures_from(["OLD", "DEBRIEF"]) == ("OLD",)
     assert Audience(rooms=(), seen_rooms=("OLD",)).reads() == ()
 
 
