@@ -44,7 +44,7 @@ class TestFeedBuild(FeedCase, TransactionCase):
         )
         settings = self.feed._get_settings()
         body, _name = self.env["calendar.feed.reader"]._calendar_asked(
-            settings, EVERY_ROOM, {"room": ["NULL"]}
+            settings, EVERY_ROOM, {"room": ["NULL"]}, now=NOW + timedelta(minutes=1)
         )
         self.assertIn(b"Still in the null room", body)
 
