@@ -1,7 +1,7 @@
 {
     "name": "External Calendar API",
-    "version": "19.0.1.6.0",
-    "summary": "Publish room bookings as secret ICS and JSON feeds, webhooks and read-only CalDAV",
+    "version": "19.0.1.7.0",
+    "summary": "Room bookings as secret ICS/JSON feeds, webhooks, CalDAV, pushed to Google/CalDAV",
     "category": "Productivity/Calendar",
     "author": "External Calendar API contributors",
     "license": "LGPL-3",
@@ -15,6 +15,7 @@
         "views/calendar_event_views.xml",
         "views/calendar_feed_key_views.xml",
         "views/calendar_feed_webhook_views.xml",
+        "views/calendar_feed_push_views.xml",
         "views/res_config_settings_views.xml",
         "wizard/calendar_feed_key_wizard_views.xml",
     ],

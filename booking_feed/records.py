@@ -20,6 +20,18 @@ BUSY_TITLE = "Busy"
 ROOM_CODE_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,32}")
 
 
+def booking_uid(booking_id: int, database_uuid: str) -> str:
+    """The UID of a booking's event: stable, and unique to the database it comes from."""
+    return f"calendar-event-{booking_id}-{database_uuid}@odoo"
+
+
+def booking_id_of(uid: str | None, database_uuid: str) -> int | None:
+    """The booking whose UID ``uid`` is, if it is one of this database's (else None): what a push
+    target may change in a remote calendar, which holds other events too."""
+    match = re.fullmatch(rf"calendar-event-([0-9]{{1,18}})-{re.escape(database_uuid)}@odoo", uid or "")
+    return int(match.group(1)) if match else None
+
+
 def as_moment(value: datetime | date, zone: tzinfo) -> datetime:
     """A datetime as it is; a date as its midnight in ``zone`` (all-day bookings, local days)."""
     return value if isinstance(value, datetime) else datetime.combine(value, time.min, tzinfo=zone)

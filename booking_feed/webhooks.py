@@ -17,14 +17,14 @@ import hashlib
 import hmac
 import json
 import secrets
-import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from urllib.parse import urlsplit
 
 import requests
 
+from .deadline import call_within
+from .remote import check_url  # noqa: F401 (webhook URLs are checked as every remote URL)
 from .translatable import _lt
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 (the form of secrets, not one)
@@ -50,7 +50,6 @@ RETRY_DELAYS = (
 MAX_CHANGES = 500
 USER_AGENT = "external_calendar_api-webhooks/1"
 # Shown to administrators, translated where shown.
-NOT_A_URL = _lt("not a URL")
 NO_COMPLETE_ANSWER = _lt("no complete answer within %(seconds)s s")
 REDIRECT_NOT_FOLLOWED = _lt("redirects are not followed; give the final URL")
 
@@ -76,26 +75,6 @@ def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
     key = secret_key(secret)
     signed = f"{message_id}.{timestamp}.".encode() + body
     return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
-
-
-def check_url(url: str) -> str | None:
-    """Why ``url`` cannot receive webhooks, or None: http or https, with a host, no credentials."""
-    try:
-        parts = urlsplit(url)
-        _port = parts.port  # raises ValueError on a port that is not a number
-    except ValueError:
-        return NOT_A_URL
-    if parts.scheme not in ("http", "https"):
-        return _lt("only http and https URLs receive webhooks")
-    if not parts.hostname:
-        return _lt("the URL has no host")
-    if parts.username or parts.password:
-        return _lt("credentials do not belong in the URL")
-    if ":" not in parts.hostname and not all(
-        0 < len(label) <= 63 for label in parts.hostname.removesuffix(".").split(".")
-    ):  # DNS names: labels of 1 to 63 characters (IPv6 literals have colons)
-        return NOT_A_URL
-    return None
 
 
 def message_body(message_type: str, data: dict | bytes, now: datetime) -> bytes:
@@ -144,20 +123,13 @@ def deliver(url, secret, message_id, body, *, deadline=TIMEOUT_SECONDS) -> Deliv
 
     Errors are kept short and without the URL, whose query may hold a credential.
     """
-    outcome = []
     started = time.monotonic()
-
-    def post():
-        outcome.append(_post(url, secret, message_id, body, deadline))
-
-    attempt = threading.Thread(target=post, daemon=True)
-    attempt.start()
-    # A receiver that trickles keeps only this daemon thread, not the caller.
-    attempt.join(deadline + 1)
-    if not outcome:
+    # A receiver that trickles keeps only a daemon thread, not the caller.
+    finished, outcome = call_within(deadline + 1, lambda: _post(url, secret, message_id, body, deadline))
+    if not finished:
         values = (("seconds", deadline),)
         return Delivery(None, time.monotonic() - started, NO_COMPLETE_ANSWER, values)
-    status, template, values = outcome[0]
+    status, template, values = outcome
     return Delivery(status, time.monotonic() - started, template, values)
 
 

@@ -1,1 +1,1 @@
-from . import caldav, public_calendar
+from . import caldav, public_calendar, push_consent

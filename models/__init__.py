@@ -1,5 +1,5 @@
 # The mixins first: the models below inherit them.
-from . import calendar_feed_body_mixin, calendar_feed_change_mixin  # isort: skip
+from . import calendar_feed_body_mixin, calendar_feed_change_mixin, calendar_feed_push_oauth_mixin  # isort: skip
 from . import (
     calendar_event,
     calendar_feed,
@@ -8,6 +8,8 @@ from . import (
     calendar_feed_display,
     calendar_feed_entry,
     calendar_feed_key,
+    calendar_feed_push,
+    calendar_feed_push_object,
     calendar_feed_query,
     calendar_feed_reader,
     calendar_feed_usage,

@@ -6,6 +6,7 @@ from odoo import api, fields, models
 from odoo.tools import SQL, html2plaintext, is_html_empty
 
 from ..booking_feed import CANCELLED, CONFIRMED, TENTATIVE, FeedEvent
+from ..booking_feed.records import booking_uid
 
 BOOKING_STATUSES = [
     (TENTATIVE, "Tentative"),
@@ -201,7 +202,7 @@ class CalendarEvent(models.Model):
         description = settings.publish_description and self._html_to_feed_text(row["description"])
         return FeedEvent(
             id=row["id"],
-            uid=f"calendar-event-{row['id']}-{database_uuid}@odoo",
+            uid=booking_uid(row["id"], database_uuid),
             title=row["name"],
             start=start,
             end=end,

@@ -1,6 +1,9 @@
 from odoo import api, fields, models
 
 WEBHOOK_CRON_XMLID = "external_calendar_api.ir_cron_external_calendar_webhooks"
+PUSH_CRON_XMLID = "external_calendar_api.ir_cron_external_calendar_push"
+#: Who tells the outside world of changes, and the cron job that does it.
+SENDER_CRONS = (("calendar.feed.webhook", WEBHOOK_CRON_XMLID), ("calendar.feed.push", PUSH_CRON_XMLID))
 
 
 class CalendarFeedChange(models.Model):
@@ -25,11 +28,11 @@ class CalendarFeedChange(models.Model):
     def _record_change(self, event_ids=None):
         """Journal a change of these bookings, or of anything when ``event_ids`` is None.
 
-        Webhooks are told once the transaction commits (see ``calendar.feed.webhook``).
+        Webhooks and push targets are told once the transaction commits.
         """
         if event_ids is not None and not event_ids:
             return
-        self._wake_up_webhooks()
+        self._wake_up_senders()
         if event_ids is None:
             self.env.cr.execute(
                 "INSERT INTO calendar_feed_change (changed_at) VALUES (NOW() AT TIME ZONE 'UTC')"
@@ -55,18 +58,24 @@ class CalendarFeedChange(models.Model):
         return self.env.cr.fetchone()[0]
 
     @api.model
-    def _wake_up_webhooks(self):
-        """Have the webhook cron deliver soon after this transaction commits (once, whatever it changed)."""
+    def _wake_up_senders(self):
+        """Have the webhook and push crons run soon after this transaction commits (once, whatever it
+        changed), those that have someone to tell."""
         data = self.env.cr.precommit.data
-        webhooks = self.env["calendar.feed.webhook"].sudo()
-        if data.get("external_calendar_webhooks") or not webhooks.search_count([]):
+        if data.get("external_calendar_senders"):
             return
-        data["external_calendar_webhooks"] = True
+        data["external_calendar_senders"] = True
         # At commit, for what survived: a trigger rolled back with a savepoint is not lost.
-        self.env.cr.precommit.add(self._trigger_webhooks)
+        self.env.cr.precommit.add(self._trigger_senders)
 
     @api.model
-    def _trigger_webhooks(self, at=None):
-        """Run the webhook cron at ``at`` (now if None)."""
-        if cron := self.env.ref(WEBHOOK_CRON_XMLID, raise_if_not_found=False):
+    def _trigger_senders(self):
+        for model, cron_xmlid in SENDER_CRONS:
+            if self.env[model].sudo().search_count([], limit=1):
+                self._trigger_cron(cron_xmlid)
+
+    @api.model
+    def _trigger_cron(self, cron_xmlid, at=None):
+        """Run the cron job ``cron_xmlid`` at ``at`` (now if None)."""
+        if cron := self.env.ref(cron_xmlid, raise_if_not_found=False):
             cron.sudo()._trigger(at)

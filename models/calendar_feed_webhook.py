@@ -25,6 +25,7 @@ from ..booking_feed.webhooks import (
     message_body,
     secret_key,
 )
+from .calendar_feed_change import WEBHOOK_CRON_XMLID
 
 _logger = logging.getLogger(__name__)
 #: When a build was under way elsewhere, deliver its changes this much later.
@@ -134,7 +135,7 @@ class CalendarFeedWebhook(models.Model):
 
     @api.model
     def _trigger_delivery(self, at=None):
-        self.env["calendar.feed.change"]._trigger_webhooks(at)
+        self.env["calendar.feed.change"]._trigger_cron(WEBHOOK_CRON_XMLID, at)
 
     @api.model
     def _cron_deliver(self):
@@ -158,7 +159,7 @@ class CalendarFeedWebhook(models.Model):
                 fields.Datetime.now() + (RETRY_STALE * 10 if feed.last_error else RETRY_STALE)
             )
         stamp = feed.change_stamp
-        self._commit_in_cron()
+        Feed._commit_in_cron()
         # Behind the feed, due, and not given up on (a failing webhook waits for the next change).
         behind = ["&", ("sync_stamp", "<", stamp), "|", ("failing", "=", False), ("failed_stamp", "<", stamp)]
         due = ["|", ("next_attempt_at", "=", False), ("next_attempt_at", "<=", fields.Datetime.now())]
@@ -170,25 +171,19 @@ class CalendarFeedWebhook(models.Model):
             except Exception:
                 _logger.exception("External calendar webhook %s: delivery failed", webhook.id)
                 continue
-            self._commit_in_cron()  # claimed: if the run dies during the POST, it waits for its backoff
+            # Claimed: if the run dies during the POST, it waits for its backoff.
+            Feed._commit_in_cron()
             if delta:
                 try:
                     with self.env.cr.savepoint():
                         webhook._deliver(*delta)
                 except Exception:
                     _logger.exception("External calendar webhook %s: delivery failed", webhook.id)
-            if self._commit_in_cron() < CRON_TIME_LEFT_MIN:
+            if Feed._commit_in_cron() < CRON_TIME_LEFT_MIN:
                 self._trigger_delivery()
                 return
         if waiting := self.search(behind, order="next_attempt_at", limit=1).next_attempt_at:
             self._trigger_delivery(max(waiting, fields.Datetime.now()))
-
-    @api.model
-    def _commit_in_cron(self):
-        """Commit when run by the cron (seconds it has left); elsewhere (Send test, tests) nothing."""
-        if not self.env.context.get("ir_cron_progress_id"):
-            return float("inf")
-        return self.env["ir.cron"]._commit_progress(0)
 
     def _claim(self, feed, settings):
         """What to send this webhook, ``(until, data)``, claimed for this run; None if nothing.

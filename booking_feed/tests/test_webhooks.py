@@ -40,13 +40,13 @@ def test_secrets_are_whsec_and_at_least_24_random_bytes():
     [
         ("https://example.com/hook", None),
         ("http://127.0.0.1:8080/x?y=1", None),
-        ("ftp://example.com/", "only http and https URLs receive webhooks"),
-        ("javascript:alert(1)", "only http and https URLs receive webhooks"),
+        ("ftp://example.com/", "only http and https URLs are accepted"),
+        ("javascript:alert(1)", "only http and https URLs are accepted"),
         ("https:///path", "the URL has no host"),
         ("https://user:pw@example.com/", "credentials do not belong in the URL"),
         ("https://example.com:99999999/", "not a URL"),
         ("http://a..b/", "not a URL"),
-        ("", "only http and https URLs receive webhooks"),
+        ("", "only http and https URLs are accepted"),
     ],
 )
 def test_only_http_urls_with_a_host_receive_webhooks(url, reason):
