@@ -39,6 +39,7 @@ lint: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(VPY) bench/run.py $(ARGS)
+	$(VPY) bench/push.py
 
 bench-load: $(VENV)/.installed
 	$(VPY) bench/load.py $(ARGS)
