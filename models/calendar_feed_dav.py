@@ -164,7 +164,7 @@ class CalendarFeedDav(models.AbstractModel):
         """The calendar of each code (a room's, or every room's), in that order."""
         settings, audience = request.settings, request.audience
         rooms = {room.code: room for room in self.env["calendar.feed.reader"]._rooms(audience, codes)}
-        ctags = self._ctags(request, codes) if props.lists(GETCTAG) else {}
+        stamps = self._calendar_stamps(request, codes)
         zone = timezone_calendar(settings.timezone).decode() if props.lists(CALENDAR_TIMEZONE) else None
         resources = []
         for code in codes:
@@ -175,11 +175,11 @@ class CalendarFeedDav(models.AbstractModel):
                     ALL_ROOMS, clean_text(settings.name), clean_text(settings.description)
                 )
             )
-            # The sync token of every calendar is the feed's: what a sync-collection REPORT would return.
-            token = sync_token_uri(request.feed.change_stamp, self._signature(audience, code))
-            resources.append(
-                dav_resources.calendar(calendar, sync_token=token, ctag=ctags.get(code), timezone=zone)
-            )
+            # What a sync-collection REPORT would return; both move only when the calendar changes.
+            signature = self._signature(audience, code)
+            token = sync_token_uri(stamps[code], signature)
+            ctag = f"{stamps[code]}-{signature}" if props.lists(GETCTAG) else None
+            resources.append(dav_resources.calendar(calendar, sync_token=token, ctag=ctag, timezone=zone))
         return resources
 
     @staticmethod
@@ -190,16 +190,15 @@ class CalendarFeedDav(models.AbstractModel):
         return dav_resources.Calendar(room.code, feed_room.name, feed_room.location, color)
 
     @api.model
-    def _ctags(self, request, codes):
-        """``{code: ctag}``: the stamp of each calendar's last change, for clients that poll it
-        (Thunderbird); it never goes back, even when old tombstones are forgotten (the sync floor)."""
+    def _calendar_stamps(self, request, codes):
+        """``{code: stamp}`` of each calendar's last change: its ctag (for clients that poll it, as
+        Thunderbird does) and sync token are made of it, so a change moves those of the calendars
+        it touches and no others. It never goes back, even when old tombstones are forgotten (the
+        sync floor)."""
         rooms = [code for code in codes if code != ALL_ROOMS]
         stamps = self.env["calendar.feed.reader"]._last_change_stamps(request.feed, request.audience, rooms)
         stamps[ALL_ROOMS] = stamps.pop(None)
-        floor = request.feed.sync_floor
-        return {
-            code: f"{max(stamps[code], floor)}-{self._signature(request.audience, code)}" for code in codes
-        }
+        return {code: max(stamps[code], request.feed.sync_floor) for code in codes}
 
     @staticmethod
     def _signature(audience, code):
@@ -289,7 +288,7 @@ class CalendarFeedDav(models.AbstractModel):
                 f"more than {report.limit} changes: sync without a limit",
                 clark(DAV, "number-of-matches-within-limits"),
             )
-        token = sync_token_uri(feed.change_stamp, signature)
+        token = sync_token_uri(self._calendar_stamps(request, [code])[code], signature)
         return _multistatus(resources, report.props, gone=gone, sync_token=token)
 
     @api.model

@@ -321,6 +321,31 @@ class TestCalDav(FeedCase, HttpCase):
             self.assertNotIn(href.rsplit("/", 1)[1], response.text)
             self.assertNotIn("STATUS:CANCELLED", response.text)
 
+    def test_a_change_moves_the_tokens_of_the_calendars_it_touches_and_no_others(self):
+        def tokens():
+            found, _statuses = responses(
+                self.dav("PROPFIND", HOME, propfind("d:sync-token", "cs:getctag"), depth=1)
+            )
+            return {
+                href: (props[f"{{{DAV}}}sync-token"].text, props[f"{{{NS['cs']}}}getctag"].text)
+                for href, props in found.items()
+                if href != HOME
+            }
+
+        before = tokens()
+        self.sim_only.name = "Renamed in the Sim room"
+        after = tokens()
+        self.assertEqual(after[DEBRIEF], before[DEBRIEF], "a calendar the change does not touch")
+        self.assertNotEqual(after[SIM][0], before[SIM][0])
+        self.assertNotEqual(after[SIM][1], before[SIM][1])
+        self.assertNotEqual(after[ALL][0], before[ALL][0])
+        response = self.dav("REPORT", DEBRIEF, sync_collection(before[DEBRIEF][0]))
+        self.assertEqual(responses(response), ({}, {}), "nothing to send, and the same token back")
+        token = etree.fromstring(response.content).findtext("d:sync-token", namespaces=NS)
+        self.assertEqual(token, before[DEBRIEF][0])
+        found, _statuses = responses(self.dav("REPORT", SIM, sync_collection(before[SIM][0])))
+        self.assertEqual(list(found), [self.object_href(SIM, self.sim_only)])
+
     def test_unknown_or_expired_sync_tokens_get_valid_sync_token(self):
         all_token = etree.fromstring(self.dav("REPORT", ALL, sync_collection()).content).findtext(
             "d:sync-token", namespaces=NS
