@@ -47,7 +47,7 @@ class CalendarFeedPush(models.Model):
     _description = "External Calendar Push Target"
     _order = "name, id"
 
-    name = fields.Char(required=True, help="e.g. Sim Room 1 in Google Calendar.")
+    name = fields.Char(required=True)
     provider = fields.Selection(
         [("caldav", "CalDAV server"), ("google", "Google Calendar")],
         default="caldav",
@@ -61,7 +61,10 @@ class CalendarFeedPush(models.Model):
         "Calendar URL", required=True, help="The remote calendar collection; it must exist already."
     )
     auth = fields.Selection(
-        [("basic", "User and password"), ("oauth2", "OAuth 2.0")], default="basic", required=True
+        [("basic", "User and password"), ("oauth2", "OAuth 2.0")],
+        string="Authentication",
+        default="basic",
+        required=True,
     )
     username = fields.Char()
     password = fields.Char(help="The account's password, or better an app password.", **SECRET)
@@ -83,7 +86,7 @@ class CalendarFeedPush(models.Model):
     )
     last_error = fields.Char(readonly=True, copy=False)
     last_push_at = fields.Datetime("Last Push", readonly=True, copy=False)
-    failures = fields.Integer(readonly=True, copy=False, help="Failed turns in a row.")
+    failures = fields.Integer("Failures in a Row", readonly=True, copy=False)
     next_attempt_at = fields.Datetime("Next Attempt", readonly=True, copy=False)
     resync_requested = fields.Boolean(readonly=True, copy=False)
     object_ids = fields.One2many("calendar.feed.push.object", "push_id", string="Pushed Bookings")
@@ -258,11 +261,11 @@ class CalendarFeedPush(models.Model):
         self.ensure_one()
         Feed, Pushed = self.env["calendar.feed"], self.env["calendar.feed.push.object"]
         authorization, problem = self._authorization()
-        Feed._commit_in_cron()  # a refreshed token is kept before anything else
+        remote, resync = self._remote(authorization), self.resync_requested
+        Feed._commit_in_cron()  # a refreshed token is kept; nothing is open during the listing
         if problem:
             return self._fail(Verdict.UNAUTHORIZED, problem)
-        remote = self._remote(authorization)
-        if self.resync_requested:
+        if resync:
             answer, objects = remote.objects()
             if not answer.succeeded:
                 return self._fail(*self._calendar_verdict(remote, answer), answer)
@@ -281,6 +284,7 @@ class CalendarFeedPush(models.Model):
             Feed._commit_in_cron()
             done, stopped = send(remote, work, bodies, pace)
             Pushed._record(self, [(item, self._translated(values)) for item, values in done])
+            Feed._commit_in_cron()  # what was done is kept before a probe of the calendar
             if stopped:
                 verdict, problem, answer = stopped
                 if verdict is Verdict.MISSING:

@@ -71,7 +71,6 @@ class CalendarFeedPushOauthMixin(models.AbstractModel):
         push = self.browse(int(push_id)).exists().sudo() if push_id.isdigit() and len(push_id) < 10 else self
         if not (push and push.oauth_state and consteq(state, push.oauth_state)):
             return self.browse()
-        super(CalendarFeedPushOauthMixin, push).write({"oauth_state": False})  # single use
         token, problem = redeem_code(
             new_session(),
             push.oauth_token_url,
@@ -80,6 +79,8 @@ class CalendarFeedPushOauthMixin(models.AbstractModel):
             code=code or "",
             redirect_uri=self._consent_redirect_uri(),
         )
+        # Written after the request, so that no row is locked during it; the state is used once.
+        super(CalendarFeedPushOauthMixin, push).write({"oauth_state": False})
         if problem:
             push.write({"state": "failing", "last_error": problem.describe(self.env._)})
         else:
@@ -110,13 +111,10 @@ class CalendarFeedPushOauthMixin(models.AbstractModel):
             return "Bearer " + push.oauth_access_token, None
         if not push.oauth_refresh_token:
             return None, Problem(NOT_CONNECTED)
-        token, problem = refresh(
-            new_session(),
-            push.oauth_token_url,
-            push.oauth_client_id,
-            push.oauth_client_secret,
-            refresh_token=push.oauth_refresh_token,
-        )
+        request = (push.oauth_token_url, push.oauth_client_id, push.oauth_client_secret)
+        refresh_token = push.oauth_refresh_token
+        self.env["calendar.feed"]._commit_in_cron()  # nothing open during the token request
+        token, problem = refresh(new_session(), *request, refresh_token=refresh_token)
         if problem:
             return None, problem
         values = {

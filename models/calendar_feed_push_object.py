@@ -28,10 +28,14 @@ class CalendarFeedPushObject(models.Model):
     uid = fields.Char("UID", required=True)
     href = fields.Char("Remote Path", required=True)
     remote_etag = fields.Char("Remote ETag", help="The server's ETag of what was written.")
-    pushed_etag = fields.Char(help="ETag of the published object that was written; empty: write again.")
-    rejected_etag = fields.Char(help="ETag of the version the server refused; tried again once it changes.")
+    pushed_etag = fields.Char(
+        "Pushed ETag", help="ETag of the published object that was written; empty: write again."
+    )
+    rejected_etag = fields.Char(
+        "Refused ETag", help="ETag of the version the server refused; tried again once it changes."
+    )
     error = fields.Char(help="Why the server refused it.")
-    pushed_at = fields.Datetime()
+    pushed_at = fields.Datetime("Pushed At")
 
     _booking_unique = models.Constraint("UNIQUE(push_id, event_id)", "A booking is pushed once per target.")
 
