@@ -15,6 +15,7 @@ caldav = optional_test_dependency("caldav")
 servers = optional_test_dependency("odoo.addons.external_calendar_api.booking_feed.tests.dav_servers")
 oauth_server = optional_test_dependency("odoo.addons.external_calendar_api.booking_feed.tests.oauth_server")
 radicale = optional_test_dependency("radicale")
+xandikos = optional_test_dependency("xandikos")
 PASSWORD = "app-password-42"
 
 
@@ -300,6 +301,31 @@ class TestFeedPush(FeedCase, TransactionCase):
         from odoo.tools.misc import file_path  # noqa: PLC0415
 
         return file_path("external_calendar_api/data/neutralize.sql")
+
+
+@tagged("post_install", "-at_install")
+class TestFeedPushXandikos(FeedCase, TransactionCase):
+    """The same pushes into Xandikos, a stricter server without authentication."""
+
+    def test_bookings_are_written_changed_and_deleted_there_too(self):
+        require(self, caldav=caldav, servers=servers, xandikos=xandikos)
+        self.enable_endpoint()
+        with servers.Xandikos() as server:
+            target = self.env["calendar.feed.push"].create(
+                {"name": "Sim", "url": server.make_calendar("sim"), "room_ids": [(6, 0, self.sim_room.ids)]}
+            )
+            kept = self.book(self.sim_room, self.local_time(1, 9), self.local_time(1, 10), name="Kept")
+            gone = self.book(self.sim_room, self.local_time(1, 11), self.local_time(1, 12), name="Gone")
+            self.env.flush_all()
+            target._cron_push()
+            kept.name = "Kept, renamed"
+            gone.unlink()
+            self.env.flush_all()
+            target._cron_push()
+            with caldav.DAVClient(target.url) as client:
+                events = client.calendar(url=target.url).events()
+                titles = [str(event.icalendar_component["SUMMARY"]) for event in events]
+        self.assertEqual((target.state, titles), ("in_sync", ["Kept, renamed"]))
 
 
 @tagged("post_install", "-at_install")
