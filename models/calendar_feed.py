@@ -29,6 +29,11 @@ _logger = logging.getLogger(__name__)
 PARAM_PREFIX = "external_calendar_api."
 TOKEN_PARAM = PARAM_PREFIX + "token"
 CRON_RETRY_DELAY = timedelta(minutes=5)
+#: A request finding a build under way waits for it this long at most (seconds), then serves the
+#: last build; a build of a change takes a fraction of that.
+READER_WAIT = 30
+#: A request reads again on a fresh snapshot at most this many times (builds committed meanwhile).
+READER_ATTEMPTS = 3
 
 
 class CalendarFeed(models.Model):
@@ -174,7 +179,7 @@ class CalendarFeed(models.Model):
         audience = self._authenticate(token, settings)
         if audience is None:
             return settings, None, None
-        return settings, audience, self._get_up_to_date() if build else self._get_singleton()
+        return settings, audience, self._get_for_request() if build else self._get_singleton()
 
     # -- the feed and when to build it ----------------------------------------
 
@@ -193,17 +198,43 @@ class CalendarFeed(models.Model):
 
     @api.model
     def _get_up_to_date(self, now=None):
-        """The feed to serve: rebuilt first if stale, unless a rebuild is under way."""
+        """The feed, rebuilt first if stale, unless a rebuild is under way."""
         return self._build_if_stale(now)[0]
 
     @api.model
-    def _build_if_stale(self, now=None):
+    def _get_for_request(self, now=None):
+        """The feed a request that writes nothing serves: with every change committed before the
+        request began (read-your-writes), even when requests arrive in parallel.
+
+        A build under way elsewhere is waited for (at most READER_WAIT seconds),
+        and a build committed since this transaction's snapshot is read on a
+        fresh one: never the build from before a committed change.
+        """
+        for _attempt in range(READER_ATTEMPTS - 1):
+            try:
+                return self._build_if_stale(now, wait=READER_WAIT)[0]
+            except errors.SerializationFailure:
+                self._read_again()
+        return self._build_if_stale(now)[0]
+
+    def _read_again(self):
+        """Start this request's transaction again, on a snapshot that sees what committed since.
+
+        Only for requests that have written nothing: they have read settings, a
+        token and the feed, nothing else.
+        """
+        self.env.cr.rollback()
+        self.env.invalidate_all()
+
+    @api.model
+    def _build_if_stale(self, now=None, wait=False):
         """``(feed, fresh)``: the feed, rebuilt first if stale, and whether it is up to date now
-        (not when another build holds it, or when the build failed)."""
+        (not when another build holds it, or when the build failed). With ``wait`` seconds, a
+        build under way elsewhere is waited for that long (see :meth:`_lock_for_rebuild`)."""
         feed = self._get_singleton()
         if not feed._is_stale(now):
             return feed, True
-        return feed, feed._lock_for_rebuild() and feed._rebuild(now)
+        return feed, feed._lock_for_rebuild(wait) and feed._rebuild(now)
 
     def _is_stale(self, now=None):
         """A change was journaled since the last build, or the calendar's day changed.
@@ -218,14 +249,17 @@ class CalendarFeed(models.Model):
         return self.built_for_day != today or self.env["calendar.feed.change"]._has_changes()
 
     def _lock_for_rebuild(self, wait=False):
-        """Lock the feed row; without ``wait``, give up if another build holds it.
+        """Lock the feed row; without ``wait``, give up at once if another build holds it, with a
+        number of seconds, after that long; with True, wait as long as it takes.
 
-        Also give up if another build committed since this transaction
-        began (another server or worker, say): the feed it stored is newer
-        than what this transaction can see, and the next request serves it.
+        A build that committed since this transaction began (another request,
+        server or worker) makes the lock fail with a serialization failure:
+        without ``wait`` that is giving up too (the feed it stored is newer than
+        what this transaction sees, and the next request serves it); with
+        ``wait`` it is raised, for the caller to read again on a fresh snapshot.
         """
         lock = SQL("SELECT id FROM calendar_feed WHERE id = %s FOR UPDATE", self.id)
-        if wait:
+        if wait is True:
             # A serialization failure here makes Odoo retry the whole request on a fresh
             # snapshot, which it logs itself: not a "bad query" for the server's error log.
             self.env.cr.execute(lock, log_exceptions=False)
@@ -233,8 +267,25 @@ class CalendarFeed(models.Model):
         try:
             with self.env.cr.savepoint(flush=False):
                 # An expected outcome, not a "bad query" for the server's error log.
-                self.env.cr.execute(SQL("%s NOWAIT", lock), log_exceptions=False)
-        except (errors.LockNotAvailable, errors.SerializationFailure):
+                if not wait:
+                    self.env.cr.execute(SQL("%s NOWAIT", lock), log_exceptions=False)
+                else:  # a transaction-local lock_timeout, put back once the lock is held
+                    self.env.cr.execute("SHOW lock_timeout")
+                    previous = self.env.cr.fetchone()[0]
+                    self.env.cr.execute(
+                        "SELECT set_config('lock_timeout', %s, true)", [f"{wait * 1000:.0f}ms"]
+                    )
+                    self.env.cr.execute(lock, log_exceptions=False)
+                    self.env.cr.execute("SELECT set_config('lock_timeout', %s, true)", [previous])
+        except errors.LockNotAvailable:
+            if wait:
+                _logger.warning(
+                    "External calendar feed %s: a build took over %s s; serving the last one", self.id, wait
+                )
+            return False
+        except errors.SerializationFailure:
+            if wait:
+                raise
             return False
         return True
 

@@ -111,7 +111,7 @@ class CalendarFeedDav(models.AbstractModel):
         target = parse_path(path)
         if target is None or not self._exists(audience, target):
             raise DavError(404, "nothing here: the calendars are under " + HOME_PATH)
-        feed = feed._get_up_to_date()  # only now: OPTIONS, writes and wrong paths build nothing
+        feed = feed._get_for_request()  # only now: OPTIONS, writes and wrong paths build nothing
         if not feed.built_at:
             raise NotBuiltYet()
         request = _Request(feed, settings, audience, target)

@@ -1,3 +1,4 @@
+import threading
 from contextlib import closing
 from datetime import datetime, timedelta, timezone
 
@@ -165,6 +166,22 @@ class TestFeedBuild(FeedCase, TransactionCase):
         retry = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id), ("call_at", ">", before)])
         self.assertEqual(len(retry), 1)
         self.assertLessEqual(retry.call_at, before + timedelta(minutes=10))
+
+    def test_a_request_waits_for_a_build_under_way_instead_of_serving_the_one_before(self):
+        self.enable_endpoint()
+        self.book(self.sim_room, self.local_time(1, 9), self.local_time(1, 10), name="Booked just now")
+        self.env.flush_all()
+        # Another server's build holds the feed's row (as committed: this transaction has not
+        # written it) for a moment, then ends (rolled back here).
+        with closing(db_connect(self.env.cr.dbname).cursor()) as other_server:
+            other_server.execute("SELECT id FROM calendar_feed WHERE id = %s FOR UPDATE", [self.feed.id])
+            release = threading.Timer(1.0, other_server.rollback)
+            release.start()
+            try:
+                feed = self.env["calendar.feed"]._get_for_request()
+            finally:
+                release.join()
+        self.assertIn("Booked just now", feed.ics_body, "the change committed before the request is in")
 
     def test_hourly_cron_rebuilds_the_feed(self):
         cron = self.env.ref("external_calendar_api.ir_cron_external_calendar_refresh")
