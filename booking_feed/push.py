@@ -7,6 +7,7 @@ credentials change, and how long to wait before trying again.
 """
 
 import enum
+import math
 import time
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
@@ -109,13 +110,17 @@ def retry_after(header: str | None, now: datetime) -> timedelta | None:
     return min(max(wait, timedelta(seconds=1)), LONGEST_RETRY)
 
 
-def send(remote, work, bodies, pace):
-    """Make the requests of ``work`` (no database access here): ``(done, stopped)``, ``done`` the
-    ``(Work, values)`` of each finished, ``stopped`` ``(verdict, problem, answer)`` when the
-    target must stop, else None."""
+def send(remote, work, bodies, pace, until=math.inf):
+    """Make the requests of ``work`` (no database access here), at most one every ``pace``
+    seconds and none after the monotonic time ``until``: ``(done, stopped)``, ``done`` the
+    ``(Work, values)`` of each finished, ``stopped`` ``(Work, (verdict, problem, answer))`` of
+    the request that stopped the batch (the target fails, or the calendar may be gone), else None.
+    """
     done = []
     next_at = time.monotonic()
     for item in work:
+        if done and next_at >= until:  # at least one request per batch, so every turn gets on
+            break
         time.sleep(max(next_at - time.monotonic(), 0))
         next_at = time.monotonic() + pace
         if item.entry_id is None:
@@ -123,7 +128,7 @@ def send(remote, work, bodies, pace):
         else:
             verdict, problem, answer, values = write(remote, item, bodies.get(item.entry_id))
         if verdict.stops_the_target or verdict is Verdict.MISSING:
-            return done, (verdict, problem, answer)
+            return done, (item, (verdict, problem, answer))
         done.append((item, values))
     return done, None
 
@@ -137,6 +142,8 @@ def write(remote, item, body):
         current, etag = remote.etag(href)
         answer = remote.put(href, body, etag) if current.succeeded or current.status == 404 else current
         verdict, problem = judge(answer)
+        if verdict is Verdict.CONFLICT:  # changed again meanwhile: tried again at its next change
+            verdict, problem = Verdict.REJECTED, Problem(REFUSED_BOOKING, (("status", 412), ("answer", "")))
     if verdict is Verdict.DONE:
         etag = answer.headers.get("etag")
         return (
@@ -149,15 +156,15 @@ def write(remote, item, body):
 
 
 def delete(remote, item):
-    """DELETE one booking's object; over a remote edit (412), delete anyway: it is ours, by its UID."""
+    """DELETE one booking's object; over a remote edit (412), delete anyway: it is ours, by its UID.
+
+    One the server refuses (another 4xx) is forgotten: a Resync finds it again and tries once more.
+    """
     answer = remote.delete(item.href, item.remote_etag)
     verdict, problem = judge(answer, deleting=True)
     if verdict is Verdict.CONFLICT:
         answer = remote.delete(item.href)
         verdict, problem = judge(answer, deleting=True)
-    return (
-        verdict,
-        problem,
-        answer,
-        None if verdict is Verdict.DONE else {"href": item.href, "problem": problem},
-    )
+    if verdict in (Verdict.REJECTED, Verdict.CONFLICT):
+        return Verdict.DONE, problem, answer, None
+    return verdict, problem, answer, None

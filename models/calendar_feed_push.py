@@ -7,7 +7,7 @@ from odoo.exceptions import ValidationError
 from odoo.fields import Domain
 
 from ..booking_feed.caldav_client import CalDavCalendar
-from ..booking_feed.oauth import google_calendar_url
+from ..booking_feed.oauth import NOT_CONNECTED, TOKEN_REFUSED, google_calendar_url
 from ..booking_feed.push import CREDENTIALS_RETRY, Verdict, backoff, judge, retry_after, send
 from ..booking_feed.remote import check_url
 from .calendar_feed_change import PUSH_CRON_XMLID
@@ -18,13 +18,23 @@ _logger = logging.getLogger(__name__)
 BATCH_SIZE = 50
 #: A target pushes this long per turn, then lets the others have theirs.
 TURN_SECONDS = 30
-#: A cron run stops with less time than this left (a request may take its whole deadline).
-CRON_TIME_LEFT_MIN = 60
+#: A run of the push job gives turns for this long, then comes back at once (a worker's time
+#: limit is 120 s by default; a request may take its whole deadline).
+RUN_SECONDS = 60
 #: When a build was under way elsewhere, push this much later.
 RETRY_STALE = timedelta(minutes=1)
 #: Fields whose change may cure a target failing on its credentials or address.
 CONNECTION_FIELDS = frozenset(
-    {"url", "auth", "username", "password", "oauth_client_id", "oauth_client_secret", "oauth_refresh_token"}
+    {
+        "url",
+        "auth",
+        "username",
+        "password",
+        "oauth_client_id",
+        "oauth_client_secret",
+        "oauth_refresh_token",
+        "oauth_token_url",
+    }
 )
 
 
@@ -93,13 +103,14 @@ class CalendarFeedPush(models.Model):
     waiting_count = fields.Integer("Changes Waiting", compute="_compute_progress")
     progress = fields.Char(compute="_compute_progress")
 
-    @api.constrains("url")
+    @api.constrains("url", "oauth_token_url", "oauth_authorize_url")
     def _check_url(self):
         for push in self:
-            if reason := check_url(push.url or ""):
-                # Marked with _lt() in booking_feed.remote.
-                reason = self.env._(reason)  # pylint: disable=translation-required
-                raise ValidationError(self.env._("%(url)s: %(reason)s.", url=push.url, reason=reason))
+            for url in filter(None, (push.url, push.oauth_token_url, push.oauth_authorize_url)):
+                if reason := check_url(url):
+                    # Marked with _lt() in booking_feed.remote.
+                    reason = self.env._(reason)  # pylint: disable=translation-required
+                    raise ValidationError(self.env._("%(url)s: %(reason)s.", url=url, reason=reason))
 
     @api.onchange("provider", "google_calendar_id")
     def _onchange_google_calendar(self):
@@ -141,6 +152,10 @@ class CalendarFeedPush(models.Model):
         if CONNECTION_FIELDS & set(vals):  # another account may hold another token
             vals = {"oauth_access_token": False, "oauth_expires_at": False, **vals}
         result = super().write(vals)
+        if "url" in vals:  # another calendar: what was written into the old one is not there
+            self.object_ids.sudo().unlink()
+        elif "room_ids" in vals:  # what each booking shows of the other rooms changes: write again
+            self.object_ids.sudo().write({"pushed_etag": False, "rejected_etag": False, "error": False})
         if {"room_ids", "active", "max_rate"} & set(vals) or CONNECTION_FIELDS & set(vals):
             self._trigger_push()
         return result
@@ -222,15 +237,18 @@ class CalendarFeedPush(models.Model):
             self._trigger_push(fields.Datetime.now() + RETRY_STALE)
         Feed._commit_in_cron()
         due = Domain("next_attempt_at", "=", False) | Domain("next_attempt_at", "<=", fields.Datetime.now())
-        more = False
-        for push in self.search(due, order="next_attempt_at asc nulls first, id"):
+        more, run_ends = False, time.monotonic() + RUN_SECONDS
+        # Those that pushed least recently first: a run cut short moves on to the others next time.
+        order = "next_attempt_at asc nulls first, last_push_at asc nulls first, id"
+        for push in self.search(due, order=order):
             try:
-                more |= push._take_turn(settings, time.monotonic() + TURN_SECONDS)
+                more |= push._take_turn(settings, min(time.monotonic() + TURN_SECONDS, run_ends))
             except Exception:
                 _logger.exception("External calendar push target %s: push failed", push.id)
                 push._rollback_in_cron()
                 push._fail(Verdict.UNAVAILABLE, None)
-            if Feed._commit_in_cron() < CRON_TIME_LEFT_MIN:
+            Feed._commit_in_cron()
+            if time.monotonic() >= run_ends:
                 more = True
                 break
         if more:
@@ -260,17 +278,29 @@ class CalendarFeedPush(models.Model):
         """
         self.ensure_one()
         Feed, Pushed = self.env["calendar.feed"], self.env["calendar.feed.push.object"]
+        audience, now = self._get_audience(), datetime.now(timezone.utc)
+        if not (self.resync_requested or Pushed._work(self, settings, audience, now, limit=1)):
+            self._succeed(in_sync=True)  # nothing owed: not even a token is asked for
+            return False
         authorization, problem = self._authorization()
         remote, resync = self._remote(authorization), self.resync_requested
         Feed._commit_in_cron()  # a refreshed token is kept; nothing is open during the listing
         if problem:
-            return self._fail(Verdict.UNAUTHORIZED, problem)
+            # Refused by the token endpoint: until the credentials change; else it was unreachable.
+            refused = problem.template in (TOKEN_REFUSED, NOT_CONNECTED)
+            return self._fail(Verdict.UNAUTHORIZED if refused else Verdict.UNAVAILABLE, problem)
         if resync:
             answer, objects = remote.objects()
-            if not answer.succeeded:
-                return self._fail(*self._calendar_verdict(remote, answer), answer)
-            database_uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid")
-            Pushed._forget_versions(self, objects, database_uuid)
+            if answer.succeeded:
+                database_uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid")
+                Pushed._forget_versions(self, objects, database_uuid)
+            else:
+                verdict, problem = self._calendar_verdict(remote, answer)
+                if verdict.stops_the_target and not (answer.status and answer.status < 300):
+                    return self._fail(verdict, problem, answer)
+                # The calendar answered, but its listing is unusable (too large, not CalDAV):
+                # pushing goes on without this Resync.
+                _logger.warning("External calendar push target %s: Resync skipped: %s", self.id, problem)
             self.resync_requested = False
             Feed._commit_in_cron()
         audience = self._get_audience()
@@ -282,16 +312,21 @@ class CalendarFeedPush(models.Model):
                 return False
             bodies = self._bodies(work, settings, audience)
             Feed._commit_in_cron()
-            done, stopped = send(remote, work, bodies, pace)
+            done, stopped = send(remote, work, bodies, pace, until)
             Pushed._record(self, [(item, self._translated(values)) for item, values in done])
             Feed._commit_in_cron()  # what was done is kept before a probe of the calendar
             if stopped:
-                verdict, problem, answer = stopped
+                item, (verdict, problem, answer) = stopped
                 if verdict is Verdict.MISSING:
                     verdict, problem = self._calendar_verdict(remote, answer)
-                return self._fail(verdict, problem, answer)
+                if verdict.stops_the_target:
+                    return self._fail(verdict, problem, answer)
+                # The calendar is there: the server refused this booking only (forgotten, if a deletion).
+                refused = None if item.entry_id is None else {"href": item.href or remote.href_for(item.uid)}
+                Pushed._record(self, [(item, self._translated(refused and {**refused, "problem": problem}))])
             self._succeed(in_sync=False)
-            if Feed._commit_in_cron() < CRON_TIME_LEFT_MIN or time.monotonic() >= until:
+            Feed._commit_in_cron()
+            if time.monotonic() >= until:
                 return True
 
     def _bodies(self, work, settings, audience):
@@ -306,16 +341,17 @@ class CalendarFeedPush(models.Model):
         """A write or listing failed: is the calendar itself missing (the target fails), or not?"""
         verdict, problem = judge(answer)
         if verdict is Verdict.MISSING:
-            probe = remote.probe()
-            if probe.answer.status in (404, 410):
+            collection, _etag = remote.etag(remote.url)
+            if collection.status in (404, 410):
                 return Verdict.NOT_FOUND, problem
-            return (Verdict.REJECTED, problem) if probe.answer.succeeded else judge(probe.answer)
+            return (Verdict.REJECTED, problem) if collection.succeeded else judge(collection)
         return verdict, problem
 
     def _translated(self, values):
-        if values and values.get("problem"):
-            values = {**values, "error": values.pop("problem").describe(self.env._)}
-        return values
+        """``values`` with their problem, if any, as an error in the job's language."""
+        if not (values and values.get("problem")):
+            return values
+        return {"href": values["href"], "error": values["problem"].describe(self.env._)}
 
     def _fail(self, verdict, problem, answer=None):
         """Stop the target's turn after a failure of the whole target; it tries again later."""

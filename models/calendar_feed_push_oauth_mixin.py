@@ -66,7 +66,9 @@ class CalendarFeedPushOauthMixin(models.AbstractModel):
     @api.model
     def _redeem_consent(self, state, code):
         """Keep the refresh token the consent screen's ``code`` gives; the target ``state`` names,
-        or an empty recordset when ``state`` is not the one Connect made."""
+        or an empty recordset when ``state`` is not the one Connect made. For Settings
+        administrators only, as the targets are."""
+        self.check_access("write")
         push_id, _dot, _nonce = (state or "").partition(".")
         push = self.browse(int(push_id)).exists().sudo() if push_id.isdigit() and len(push_id) < 10 else self
         if not (push and push.oauth_state and consteq(state, push.oauth_state)):

@@ -66,12 +66,8 @@ class CalendarFeedPushObject(models.Model):
         domain = self.env["calendar.feed.reader"]._live_domain(
             audience, FeedQuery(), window.start, window.end
         )
-        entry = SQL.identifier("calendar_feed_entry", "id")
-        columns = [entry, *(SQL.identifier("calendar_feed_entry", column) for column in ("event_id", "uid"))]
-        columns += [
-            SQL.identifier("calendar_feed_entry", "object_etag"),
-            SQL.identifier("calendar_feed_entry", "start_at"),
-        ]
+        names = ("id", "event_id", "uid", "object_etag", "start_at", "stop_at")
+        columns = [SQL.identifier("calendar_feed_entry", name) for name in names]
         return self.env["calendar.feed.entry"].sudo()._search(domain).select(*columns)
 
     @api.model
@@ -79,10 +75,10 @@ class CalendarFeedPushObject(models.Model):
         self.flush_model()  # read in SQL, after what a Resync wrote with the ORM
         return SQL(
             """
-            WITH live (entry_id, event_id, uid, etag, start_at) AS (%(live)s)
+            WITH live (entry_id, event_id, uid, etag, start_at, stop_at) AS (%(live)s)
             SELECT event_id, entry_id, uid, etag, href, remote_etag FROM (
                 SELECT live.event_id, live.entry_id, live.uid, live.etag, pushed.href, pushed.remote_etag,
-                       live.start_at < %(now)s AS past, live.start_at
+                       live.stop_at < %(now)s AS past, live.start_at
                   FROM live
              LEFT JOIN calendar_feed_push_object pushed
                     ON pushed.push_id = %(push)s AND pushed.event_id = live.event_id

@@ -85,9 +85,9 @@ class CalendarRoom(models.Model):
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_last_room_of_a_key(self):
-        """A feed key or webhook without rooms sees every room: deleting its last room must not
-        widen it (archived ones count: they can be brought back)."""
-        for model in ("calendar.feed.key", "calendar.feed.webhook"):
+        """A feed key, webhook or push target without rooms sees every room: deleting its last room
+        must not widen it (archived ones count: they can be brought back)."""
+        for model in ("calendar.feed.key", "calendar.feed.webhook", "calendar.feed.push"):
             Limited = self.env[model].sudo().with_context(active_test=False)
             for limited in Limited.search([("room_ids", "in", self.ids)]):
                 if not limited.with_context(active_test=False).room_ids - self:

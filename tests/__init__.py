@@ -11,6 +11,7 @@ from . import (
     test_feed_ics,
     test_feed_keys,
     test_feed_push,
+    test_feed_push_providers,
     test_feed_routes,
     test_feed_settings,
     test_feed_webhooks,
