@@ -289,21 +289,8 @@ class CalendarFeedPush(models.Model):
             # Refused by the token endpoint: until the credentials change; else it was unreachable.
             refused = problem.template in (TOKEN_REFUSED, NOT_CONNECTED)
             return self._fail(Verdict.UNAUTHORIZED if refused else Verdict.UNAVAILABLE, problem)
-        if resync:
-            answer, objects = remote.objects()
-            if answer.succeeded:
-                database_uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid")
-                Pushed._forget_versions(self, objects, database_uuid)
-            else:
-                verdict, problem = self._calendar_verdict(remote, answer)
-                if verdict.stops_the_target and not (answer.status and answer.status < 300):
-                    return self._fail(verdict, problem, answer)
-                # The calendar answered, but its listing is unusable (too large, not CalDAV):
-                # pushing goes on without this Resync.
-                _logger.warning("External calendar push target %s: Resync skipped: %s", self.id, problem)
-            self.resync_requested = False
-            Feed._commit_in_cron()
-        audience = self._get_audience()
+        if resync and not self._resync(remote):
+            return False
         pace = 1 / self.max_rate if self.max_rate > 0 else 0
         while True:
             work = Pushed._work(self, settings, audience, datetime.now(timezone.utc), limit=BATCH_SIZE)
@@ -315,19 +302,45 @@ class CalendarFeedPush(models.Model):
             done, stopped = send(remote, work, bodies, pace, until)
             Pushed._record(self, [(item, self._translated(values)) for item, values in done])
             Feed._commit_in_cron()  # what was done is kept before a probe of the calendar
-            if stopped:
-                item, (verdict, problem, answer) = stopped
-                if verdict is Verdict.MISSING:
-                    verdict, problem = self._calendar_verdict(remote, answer)
-                if verdict.stops_the_target:
-                    return self._fail(verdict, problem, answer)
-                # The calendar is there: the server refused this booking only (forgotten, if a deletion).
-                refused = None if item.entry_id is None else {"href": item.href or remote.href_for(item.uid)}
-                Pushed._record(self, [(item, self._translated(refused and {**refused, "problem": problem}))])
+            if stopped and not self._refused_one(remote, *stopped):
+                return False
             self._succeed(in_sync=False)
             Feed._commit_in_cron()
             if time.monotonic() >= until:
                 return True
+
+    def _refused_one(self, remote, item, outcome):
+        """A request stopped its batch: fail the target (False), or, when the calendar is there and
+        refused only this booking, record that and go on (True; a refused deletion is forgotten)."""
+        verdict, problem, answer = outcome
+        if verdict is Verdict.MISSING:
+            verdict, problem = self._calendar_verdict(remote, answer)
+        if verdict.stops_the_target:
+            return self._fail(verdict, problem, answer)
+        refused = None if item.entry_id is None else {"href": item.href or remote.href_for(item.uid)}
+        self.env["calendar.feed.push.object"]._record(
+            self, [(item, self._translated(refused and {**refused, "problem": problem}))]
+        )
+        return True
+
+    def _resync(self, remote):
+        """Compare with the remote calendar's listing; False when the target failed meanwhile.
+
+        A listing the calendar answered but that cannot be used (too large, not
+        CalDAV) skips this Resync: pushing goes on.
+        """
+        answer, objects = remote.objects()
+        if answer.succeeded:
+            database_uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid")
+            self.env["calendar.feed.push.object"]._forget_versions(self, objects, database_uuid)
+        else:
+            verdict, problem = self._calendar_verdict(remote, answer)
+            if verdict.stops_the_target and not (answer.status and answer.status < 300):
+                return self._fail(verdict, problem, answer)
+            _logger.warning("External calendar push target %s: Resync skipped: %s", self.id, problem)
+        self.resync_requested = False
+        self.env["calendar.feed"]._commit_in_cron()
+        return True
 
     def _bodies(self, work, settings, audience):
         """``{entry id: calendar object bytes}`` of the bookings to write, as the audience reads them."""
