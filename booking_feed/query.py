@@ -31,6 +31,7 @@ MAX_TEXT_LENGTH = 100
 FIRST_YEAR, LAST_YEAR = 1000, 2999
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _SHOWN_LENGTH = 40
+#: The groups of _MOMENT that are not whole numbers (a fraction's leading zeros count).
 _NOT_NUMBERS = {"fraction", "utc", "sign"}
 #: RFC 3339 full-date, optionally with "T" full-time (5.6: T and Z in either case); a space for the
 #: offset's "+" is a "+" sent unencoded. A missing offset is matched, to be refused with its reason.
