@@ -252,8 +252,8 @@ def parse_report(body: bytes) -> CalendarQuery | Multiget | SyncCollection:
     if root.tag not in readers:
         raise DavError(
             403,
-            f"unsupported report {shown(str(root.tag))}: calendar-query, calendar-multiget and "
-            "sync-collection are",
+            f"unsupported report {shown(str(root.tag))}: the reports of this server are calendar-query, "
+            "calendar-multiget and sync-collection",
             clark(DAV, "supported-report"),
         )
     return readers[root.tag](root)

@@ -20,6 +20,8 @@ def make_response(answer):
     response = request.make_response(
         b"", headers=[("Content-Type", answer.content_type), *answer.headers], status=answer.status
     )
+    if answer.status == 204:  # no content, so no type of it either
+        response.headers.remove("Content-Type")
     if answer.etag:
         response.set_etag(answer.etag)
         response.last_modified = answer.last_modified
@@ -78,17 +80,23 @@ class PublicCalendarController(http.Controller):
         return self._respond("openapi")
 
     def _respond(self, route_name):
-        """The answer of ``calendar.feed.query``, logged as a use of its key (or the main link)."""
+        """The answer of ``calendar.feed.query``, logged as a use of its key (or the main link).
+
+        Odoo adds OPTIONS to every route and answers it itself on CORS routes
+        (the preflight); on the others it is answered here, and is no use.
+        """
         httprequest = request.httprequest
-        answer = request.env["calendar.feed.query"]._answer(
-            route_name,
-            httprequest.args,
-            bearer_token(httprequest.headers.get("Authorization")),
-            httprequest.headers.get("Accept-Encoding"),
-        )
+        Query = request.env["calendar.feed.query"]
+        token = bearer_token(httprequest.headers.get("Authorization"))
+        if httprequest.method == "OPTIONS":
+            answer = Query._answer_options(httprequest.args, token)
+        else:
+            answer = Query._answer(
+                route_name, httprequest.args, token, httprequest.headers.get("Accept-Encoding")
+            )
         if answer is None:
             raise NotFound()
         response = make_response(answer)
-        if route_name != "openapi":
+        if route_name != "openapi" and httprequest.method != "OPTIONS":
             request.env["calendar.feed.usage"]._record(answer.key_id, route_name, response.status_code)
         return response

@@ -89,8 +89,9 @@ class CalendarFeedDav(models.AbstractModel):
         )
         if not settings.enabled:
             return None
-        if audience is None:
-            return Answer(TEXT_CONTENT_TYPE, b"A calendar token is needed.\n", status=401, headers=CHALLENGE)
+        if audience is None:  # what the server is, even to a client that probes before it logs in
+            challenge = (*CHALLENGE, *DAV_HEADERS)
+            return Answer(TEXT_CONTENT_TYPE, b"A calendar token is needed.\n", status=401, headers=challenge)
         # sudo() past this point: the token was checked.
         try:
             answer = self._answer_method(feed, settings, audience, method, path, headers=headers, body=body)

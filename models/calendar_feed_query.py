@@ -82,6 +82,17 @@ class CalendarFeedQuery(models.AbstractModel):
         return replace(answer, key_id=audience.key_id)
 
     @api.model
+    def _answer_options(self, args, bearer_token=None):
+        """OPTIONS on a route Odoo answers no CORS preflight for: the methods it allows, for a token
+        that opens it; None (the 404 of a path that does not exist) without one. Nothing is built."""
+        _settings, audience, _feed = (
+            self.env["calendar.feed"].sudo()._open_for(args.get("token") or bearer_token, build=False)
+        )
+        if audience is None:
+            return None
+        return Answer("", b"", status=204, headers=(("Allow", "GET, HEAD"),), key_id=audience.key_id)
+
+    @api.model
     def _answer_openapi(self):
         """The OpenAPI document, while the endpoint is enabled."""
         if not self.env["calendar.feed"].sudo()._get_settings().enabled:

@@ -18,6 +18,7 @@ from . import (
     test_json_api,
     test_json_sync,
     test_migrations,
+    test_openapi_contract,
     test_room_pages,
     test_translations,
 )

@@ -125,6 +125,15 @@ class TestCalDav(FeedCase, HttpCase):
             self.assertEqual(response.status_code, 401, token)
             self.assertTrue(response.headers["WWW-Authenticate"].startswith('Basic realm="'), token)
 
+    def test_an_unauthenticated_options_still_says_what_the_server_is(self):
+        """Clients (and caldav-server-tester) probe with OPTIONS before they send a password."""
+        for method in ("OPTIONS", "PROPFIND"):
+            response = self.dav(method, SIM, token=False)
+            self.assertEqual(response.status_code, 401, method)
+            self.assertEqual(response.headers["DAV"], "1, 3, calendar-access", method)
+            self.assertEqual(response.headers["Allow"], "OPTIONS, GET, HEAD, PROPFIND, REPORT", method)
+        self.assertEqual(self.env["calendar.feed.usage"].search_count([("route", "=", "caldav")]), 0)
+
     def test_a_disabled_endpoint_is_not_found(self):
         self.set_feed_param("enabled", False)
         for path in ("/.well-known/caldav", ROOT, SIM):
@@ -218,6 +227,16 @@ class TestCalDav(FeedCase, HttpCase):
             "d:response/d:propstat[d:status='HTTP/1.1 404 Not Found']", NS
         )
         self.assertEqual([child.tag for child in missing.find("d:prop", NS)], ["{urn:x}nothing"])
+
+    def test_access_control_is_not_advertised_without_what_rfc_3744_requires(self):
+        """RFC 4791 (2) asks for WebDAV ACL; the DAV header claims it only once its properties are served
+        (RFC 3744, 5 and 9; the README says why they are not)."""
+        required = ["d:acl", "d:supported-privilege-set", "d:acl-restrictions", "d:inherited-acl-set",
+                    "d:principal-collection-set"]  # fmt: skip
+        response = self.dav("PROPFIND", SIM, propfind(*required), depth=0)
+        found, _statuses = responses(response)
+        served = {f"{{{DAV}}}{name[2:]}" for name in required} & set(found.get(SIM, {}))
+        self.assertEqual("access-control" in response.headers["DAV"], len(served) == len(required), served)
 
     def test_the_principal_leads_to_the_calendar_home(self):
         found, _statuses = responses(

@@ -113,6 +113,23 @@ class TestFeedRoutes(FeedCase, HttpCase):
         self.assertSameAsUnknownPath(self.get(f"{ICS}?token={old}"))
         self.assertEqual(self.get(f"{ICS}?token={new}").status_code, 200)
 
+    def test_options_answer_what_a_route_allows_and_are_not_uses(self):
+        Usage = self.env["calendar.feed.usage"]
+        logged = Usage.search_count([])
+        for path in (ICS, IMPORT, "/w/display"):
+            with self.subTest(path=path):
+                response = self.url_open(f"{path}?token={self.token}", method="OPTIONS")
+                self.assertEqual(response.status_code, 204, response.text)
+                self.assertEqual(response.headers["Allow"], "GET, HEAD")
+                self.assertEqual(response.content, b"")
+                self.assertNotIn("Content-Type", response.headers)
+                wrong = self.url_open(f"{path}?token=wrong", method="OPTIONS")
+                self.assertEqual(wrong.status_code, 404)
+        preflight = self.url_open(JSON, method="OPTIONS", headers={"Origin": "https://example.com"})
+        self.assertEqual(preflight.status_code, 204)  # JSON routes keep Odoo's CORS preflight
+        self.assertEqual(preflight.headers["Access-Control-Allow-Origin"], "*")
+        self.assertEqual(Usage.search_count([]), logged)
+
     def test_no_answer_of_any_route_sets_a_cookie(self):
         routes = [ICS, JSON, "/w/api/v2/public-calendar.json", f"{FEED}/rooms.json", f"{FEED}/next.json"]
         bad_parameter = {ICS: "room=NOPE"}

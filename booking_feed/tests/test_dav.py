@@ -187,6 +187,9 @@ def test_other_reports_are_refused_with_supported_report():
     with pytest.raises(DavError) as caught:
         parse_report(body)
     assert (caught.value.status, caught.value.condition) == (403, clark(DAV, "supported-report"))
+    assert str(caught.value).endswith(
+        ": the reports of this server are calendar-query, calendar-multiget and sync-collection"
+    )
 
 
 # -- hostile bodies -----------------------------------------------------------------------------
