@@ -197,22 +197,29 @@ class TestFeedPush(FeedCase, TransactionCase):
         self.push()
         self.assertEqual((target.state, self.remote_titles(target)), ("in_sync", ["Waits"]))
 
-    def test_a_server_down_mid_sync_is_caught_up_with_nothing_lost(self):
+    def test_a_server_stopped_mid_sync_and_restarted_is_caught_up_with_nothing_lost(self):
         target = self.target(self.sim_room)
-        self.book(self.sim_room, self.local_time(1, 9), self.local_time(1, 10), name="Before")
-        self.push()
+        for hour in (9, 11, 13):
+            self.book(self.sim_room, self.local_time(1, hour), self.local_time(1, hour + 1), name=f"At {hour}")
+        with (
+            patch.object(calendar_feed_push, "BATCH_SIZE", 1),
+            patch.object(calendar_feed_push, "TURN_SECONDS", 0),
+        ):
+            self.push()  # the initial sync's first turn: one booking of three
+        self.assertEqual((target.state, target.progress), ("catching_up", "1 of 3"))
         self.server.stop()
         try:
-            self.book(self.sim_room, self.local_time(1, 11), self.local_time(1, 12), name="While down")
+            self.book(self.sim_room, self.local_time(1, 15), self.local_time(1, 16), name="While down")
             self.push()
             self.assertEqual(target.state, "failing")
             self.assertIn("no connection", target.last_error)
-            self.assertEqual(target.waiting_count, 1)
+            self.assertEqual(target.waiting_count, 3)
         finally:
             self.server.start()
         target.next_attempt_at = fields.Datetime.now() - timedelta(seconds=1)  # its backoff is over
         self.push()
-        self.assertEqual((target.state, self.remote_titles(target)), ("in_sync", ["Before", "While down"]))
+        self.assertEqual(target.state, "in_sync")
+        self.assertEqual(self.remote_titles(target), ["At 11", "At 13", "At 9", "While down"], "each once")
 
     def test_targets_take_turns_and_show_their_progress(self):
         first, second = self.target(self.sim_room), self.target(self.debriefing)
