@@ -46,6 +46,7 @@ sys.path[:0] = [str(ROOT / "scripts"), str(ROOT)]
 from devenv import MODULE, odoo_command  # noqa: E402
 
 from bench.run import FAST_HELP, populated_odoo  # noqa: E402
+from booking_feed.tests import fresh_reads  # noqa: E402
 
 DATABASE = "bench_load"
 POLL_PORT = 8072
@@ -194,8 +195,9 @@ def start_server(config, port, workers, logfile):
     )  # fmt: skip
 
 
-def run_load(config, args, logs, *, token, booking_ids, cron_id):
-    """Both servers, the pollers and the editor; returns (poll results, seconds, editor, log offsets)."""
+def run_load(config, args, logs, *, token, booking_ids, cron_id, fresh):
+    """Both servers, the pollers and the editor, then the read-your-writes rounds (``fresh``: the
+    key and booking they use); returns (poll results, seconds, editor, log offsets, stale answers)."""
     servers = [
         start_server(config, POLL_PORT, args.workers, logs["poll server"]),
         start_server(config, EDIT_PORT, 2, logs["edit server"]),
@@ -222,12 +224,43 @@ def run_load(config, args, logs, *, token, booking_ids, cron_id):
         for poller in pollers:
             poller.join(120)
         elapsed = time.perf_counter() - started
+        stale = read_your_writes(args.rounds, token, fresh)
     finally:
         for server in servers:
             server.terminate()
         for server in servers:
             server.wait()
-    return results, elapsed, editor, log_starts
+    return results, elapsed, editor, log_starts, stale
+
+
+def read_your_writes(rounds, token, fresh):
+    """The read-your-writes rounds: renames on the edit server, reads on the poll server."""
+    uid = rpc("common", "login", DATABASE, "admin", "admin")
+
+    def rename(title):
+        rpc("object", "execute_kw", DATABASE, uid, "admin", "calendar.event", "write",
+            [[fresh["booking"]["id"]], {"name": title}])  # fmt: skip
+
+    readers = fresh_reads.Readers(POLL_PORT, token, fresh["key_token"], fresh["booking"])
+    return fresh_reads.read_your_writes(rename, readers, rounds)
+
+
+def fresh_read_subjects(env):
+    """A booking tomorrow or later, alone in its series, and a key for its room (read-your-writes)."""
+    from odoo.fields import Datetime  # noqa: PLC0415
+
+    booking = env["calendar.event"].search(
+        [
+            ("room_ids", "!=", False),
+            ("recurrency", "=", False),
+            ("start", ">", Datetime.now() + timedelta(days=1)),
+        ],
+        order="start",
+        limit=1,
+    )
+    room = booking.room_ids[:1]
+    key = env["calendar.feed.key"].generate({"name": "Read-your-writes", "room_ids": [(6, 0, room.ids)]})
+    return {"booking": {"id": booking.id, "room_code": room.code}, "key_token": key["token"]}
 
 
 def main():
@@ -239,6 +272,7 @@ def main():
     # Odoo's prefork server listens with a backlog of 8 connections per worker: 200 pollers
     # arriving at once need 25 workers (idle workers cost memory, not CPU), or a reverse proxy.
     parser.add_argument("--workers", type=int, default=25, help="HTTP worker processes of the poll server")
+    parser.add_argument("--rounds", type=int, default=50, help="read-your-writes rounds")
     parser.add_argument("--fast", action="store_true", help=FAST_HELP)
     args = parser.parse_args()
 
@@ -251,18 +285,20 @@ def main():
         # Due since the install: it would run once more at the servers' start.
         cron.nextcall = odoo.fields.Datetime.now() + timedelta(hours=1)
         cron_id = cron.id
+        fresh = fresh_read_subjects(env)
         env.cr.commit()
         logs = {
             name: config.parent / f"{name.replace(' ', '-')}.log" for name in ("poll server", "edit server")
         }
         for log in logs.values():
             log.touch()
-        results, elapsed, editor, log_starts = run_load(
-            config, args, logs, token=token, booking_ids=booking_ids, cron_id=cron_id
+        results, elapsed, editor, log_starts, stale = run_load(
+            config, args, logs, token=token, booking_ids=booking_ids, cron_id=cron_id, fresh=fresh
         )
         builds = read_builds(logs, log_starts)
     failures = report(args, cluster.settings, results, elapsed)
     failures += report_scale_out(editor, builds, results)
+    failures += fresh_reads.report(stale, args.rounds)
     if failures:
         sys.exit("\n".join(failures))
 

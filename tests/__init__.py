@@ -19,6 +19,7 @@ from . import (
     test_json_sync,
     test_migrations,
     test_openapi_contract,
+    test_read_your_writes,
     test_room_pages,
     test_translations,
 )

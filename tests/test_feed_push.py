@@ -200,7 +200,8 @@ class TestFeedPush(FeedCase, TransactionCase):
     def test_a_server_stopped_mid_sync_and_restarted_is_caught_up_with_nothing_lost(self):
         target = self.target(self.sim_room)
         for hour in (9, 11, 13):
-            self.book(self.sim_room, self.local_time(1, hour), self.local_time(1, hour + 1), name=f"At {hour}")
+            start, stop = self.local_time(1, hour), self.local_time(1, hour + 1)
+            self.book(self.sim_room, start, stop, name=f"At {hour}")
         with (
             patch.object(calendar_feed_push, "BATCH_SIZE", 1),
             patch.object(calendar_feed_push, "TURN_SECONDS", 0),
