@@ -5,6 +5,7 @@ from . import (
     test_calendar_room,
     test_demo_data,
     test_display,
+    test_display_layout,
     test_feed_build,
     test_feed_content,
     test_feed_fuzz,

@@ -1,3 +1,4 @@
+import base64
 import json
 from datetime import datetime, timedelta, timezone
 
@@ -40,7 +41,24 @@ class DisplayPage:
             )
 
         self.browser._handlers["Fetch.requestPaused"] = cut_or_forward
-        self.browser.navigate_to(f"{case.base_url()}{path}", wait_stop=True)
+        self.base_url = case.base_url()
+        self.open(path)
+
+    def open(self, path):
+        self.browser.navigate_to(f"{self.base_url}{path}", wait_stop=True)
+
+    def resize(self, width, height):
+        """The screen's size in CSS pixels, as a kiosk's would be (the page gets its resize event)."""
+        self.browser._websocket_request(
+            "Emulation.setDeviceMetricsOverride",
+            params={"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+        )
+        # Two frames: the resize event, and the layout it brings, have happened.
+        self.evaluate("new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+
+    def screenshot(self, path):
+        data = self.browser._websocket_request("Page.captureScreenshot", params={"format": "png"})["data"]
+        path.write_bytes(base64.b64decode(data))
 
     def evaluate(self, expression, timeout=10):
         result = self.browser._websocket_request(
