@@ -1,5 +1,6 @@
 from . import (
     test_access_rights,
+    test_accessibility,
     test_caldav,
     test_calendar_event,
     test_calendar_room,

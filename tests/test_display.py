@@ -24,7 +24,7 @@ def midday_zone(now):
 class DisplayPage:
     """Odoo's test Chromium on one display page, driven step by step over the DevTools protocol."""
 
-    def __init__(self, case, path):
+    def __init__(self, case, path=None):
         self.browser = ChromeBrowser(case)
         case.addCleanup(self.browser.cleanup.close)
         # The page fetches the feed without cookies, as kiosks do: let such requests reach the test server.
@@ -42,7 +42,8 @@ class DisplayPage:
 
         self.browser._handlers["Fetch.requestPaused"] = cut_or_forward
         self.base_url = case.base_url()
-        self.open(path)
+        if path:
+            self.open(path)
 
     def open(self, path):
         self.browser.navigate_to(f"{self.base_url}{path}", wait_stop=True)
