@@ -89,18 +89,26 @@ class DisplayPage:
         )
 
 
-class DisplayCase(FeedCase):
-    """The endpoint on, the feed's zone at midday, a booking under way in the Sim room and one next."""
+class MiddayFeedCase(FeedCase):
+    """The endpoint on and the feed's zone at midday ``now``, so that the hours around it are today."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.token = cls.enable_endpoint()
+        cls.now = datetime.now(timezone.utc).replace(tzinfo=None, second=0, microsecond=0)
+        cls.set_feed_param("tz", midday_zone(cls.now))
+
+
+class DisplayCase(MiddayFeedCase):
+    """A booking under way in the Sim room and one next."""
 
     CURRENT, UPCOMING = "Anatomy lab", "OSCE"
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.token = cls.enable_endpoint()
-        now = datetime.now(timezone.utc).replace(tzinfo=None, second=0, microsecond=0)
-        cls.set_feed_param("tz", midday_zone(now))
-        cls.now = now
+        now = cls.now
         cls.current = cls.book(
             cls.sim_room, now - timedelta(minutes=30), now + timedelta(minutes=30), name=cls.CURRENT
         )

@@ -10,13 +10,12 @@ themes.
 
 import os
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
 
 from odoo.tests import HttpCase, tagged
 
-from .common import FeedCase
-from .test_display import DISPLAY, DisplayPage, midday_zone
+from .test_display import DISPLAY, DisplayPage, MiddayFeedCase
 
 SCREENS = ((800, 480), (1280, 800), (1920, 1080), (1080, 1920), (480, 800))
 THEMES = ("dark", "light")
@@ -41,15 +40,13 @@ _LAYOUT_SCRIPT = Path(__file__).parent / "layout_problems.js"
 LAYOUT_PROBLEMS = f"({_LAYOUT_SCRIPT.read_text(encoding='utf-8')})({SMALLEST_TYPE})"
 
 
-class DisplayLayoutCase(FeedCase):
+class DisplayLayoutCase(MiddayFeedCase):
     """40 published rooms with long names, every other one in use, most with a long booking next."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.token = cls.enable_endpoint()
-        now = datetime.now(timezone.utc).replace(tzinfo=None, second=0, microsecond=0)
-        cls.set_feed_param("tz", midday_zone(now))
+        now = cls.now
         Room = cls.env["calendar.room"]
         extra = Room.create([{"name": "Room", "code": f"TLAYOUT{index:02d}"} for index in range(38)])
         cls.rooms = cls.sim_room | cls.debriefing | extra
