@@ -224,6 +224,7 @@
 
     function renderBoard(moment) {
         const cards = today.rooms.map((room) => roomCard(room, moment));
+        pager.hidden = cards.length === 0;
         if (!cards.length) return content.replaceChildren();
         const grid = boardGrid(cards.length, cardNeeds(cards));
         page = page % grid.pages;
