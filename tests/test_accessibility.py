@@ -58,7 +58,7 @@ AXE_VIOLATIONS = """((scope, odoo) => axe.run(document, {resultTypes: ["violatio
             rule: violation.id,
             impact: violation.impact,
             html: node.html.slice(0, 200),
-            why: node.failureSummary.replace(/\\\\s+/g, " ").slice(0, 200),
+            why: node.failureSummary.replace(/\\s+/g, " ").slice(0, 200),
             addon: !!element?.closest(scope) && !known,
         };
     }))
@@ -116,6 +116,13 @@ class TestAccessibility(FeedCase, HttpCase):
             document.querySelector('.modal .o_external_calendar_key_create').click();
         })()""")
         self.assertEqual(self.addon_violations(".modal .o_external_calendar_key_done", DIALOG), [])
+
+    def test_the_settings_page_with_the_endpoint_off(self):
+        self.set_feed_param("enabled", False)
+        self.page.resize(1366, 6000)
+        self.page.open(f"{ACTION}.external_calendar_settings_action")
+        ready = f"{SETTINGS_APP} .o_external_calendar_ics_link_disabled"
+        self.assertEqual(self.addon_violations(ready, SETTINGS_APP), [])
 
     def test_the_room_webhook_and_push_target_forms(self):
         for path in (
