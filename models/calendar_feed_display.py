@@ -34,4 +34,5 @@ class CalendarFeedDisplay(models.AbstractModel):
             "bookingsToday": self.env._("Bookings today: %(count)s"),
             "stale": self.env._("Not updated since %(time)s: the calendar cannot be reached"),
             "noData": self.env._("Connecting to the calendar..."),
+            "page": self.env._("Page %(page)s of %(pages)s"),
         }

@@ -12,9 +12,14 @@ Odoo is not on PyPI, so it comes from the environment, in this order:
 
 If none works, .venv still gets everything the Odoo-free tests need, and the
 reason is written to ``.venv/odoo-status`` for ``make test`` to report.
+
+The accessibility tests inject axe-core (npm, pinned below) into the pages
+they check: it goes to ``.cache/npm`` when npm is there; without it, those
+tests skip and say why.
 """
 
 import os
+import shutil
 import site
 import subprocess
 import sys
@@ -28,6 +33,8 @@ VENV = ROOT / ".venv"
 STATUS_FILE = VENV / "odoo-status"
 CACHE = ROOT / ".cache"
 ODOO_TARBALL_URL = "https://nightly.odoo.com/19.0/nightly/src/odoo_19.0.latest.tar.gz"
+AXE_CORE = "axe-core@4.11.0"
+NPM_PREFIX = CACHE / "npm"
 
 
 def venv_python():
@@ -109,6 +116,19 @@ def provide_odoo():
     return "missing: " + "; ".join(errors)
 
 
+def install_axe_core():
+    """axe-core for the accessibility tests, into .cache/npm; a one-line status."""
+    npm = shutil.which("npm")
+    if not npm:
+        return "axe-core not installed: no npm (apt-get install npm); the accessibility tests will skip"
+    command = [npm, "install", "--prefix", str(NPM_PREFIX), "--no-save", "--no-audit", "--no-fund", AXE_CORE]
+    result = subprocess.run(command, check=False, capture_output=True, text=True)
+    if result.returncode:
+        error = (result.stderr.strip().splitlines() or ["npm failed"])[-1]
+        return f"axe-core not installed ({error}); the accessibility tests will skip"
+    return f"{AXE_CORE} in {NPM_PREFIX.relative_to(ROOT)}"
+
+
 def main():
     if not venv_python().exists():
         venv.EnvBuilder(with_pip=True).create(VENV)
@@ -117,6 +137,7 @@ def main():
     pip_install("-r", str(ROOT / "requirements-dev.txt"))
     STATUS_FILE.write_text(status + "\n")
     print(f"Odoo: {status}")
+    print(f"Accessibility tests: {install_axe_core()}")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ out of ``tests/__init__.py`` fails the run. Where
 Odoo cannot be imported, the suite does not run: the last line says so, with
 how many tests that leaves out and why, and the run still succeeds unless
 ``REQUIRE_ODOO=1`` (for machines where the whole suite is mandatory; there a
-missing browser fails the run too). The last line counts every test.
+missing browser or axe-core fails the run too). The last line counts every test.
 
 Arguments after ``--`` go to both pytest runs (e.g. ``-k token -x``).
 """
@@ -25,6 +25,7 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 
+from bootstrap_venv import NPM_PREFIX
 from devenv import BUILD, MODULE, ROOT, install_module, odoo_command, odoo_unavailable_reason, throwaway_odoo
 
 LIBRARY_TESTS = ROOT / "booking_feed" / "tests"
@@ -42,6 +43,13 @@ def browser_unavailable_reason():
         return "no Chromium (apt-get install chromium)"
     if importlib.util.find_spec("websocket") is None:
         return "no websocket-client (pip install websocket-client)"
+    return None
+
+
+def accessibility_unavailable_reason():
+    """Why the axe-core checks of tests/test_accessibility.py will skip, if they will."""
+    if not (NPM_PREFIX / "node_modules" / "axe-core" / "axe.min.js").is_file():
+        return f"no axe-core in {NPM_PREFIX.relative_to(ROOT)} (scripts/bootstrap_venv.py installs it)"
     return None
 
 
@@ -154,6 +162,8 @@ def main():
     else:
         if reason := browser_unavailable_reason():
             notes.append(f"Browser tours SKIPPED: {reason}")
+        if reason := accessibility_unavailable_reason():
+            notes.append(f"Accessibility checks (axe-core) SKIPPED: {reason}")
         codes.append(run_odoo_suite(args.pytest_args, odoo_report))
         if not args.pytest_args:  # a -k selection is for pytest-odoo only
             code, run, skipped = run_odoo_runner(REPORTS / "odoo-runner.log", args.runner_with_demo)

@@ -1,11 +1,12 @@
-"""Screenshots for the README: Settings > External Calendar (off and on), the Calendar app,
-a door sign and the board (landscape and portrait).
+"""Screenshots for the README: Settings > External Calendar (off and on) and the Calendar app;
+the first paint of a door sign and the board (landscape and portrait).
 
 Needs ``make run`` (Odoo on localhost with the demo database) and Debian's
 ``chromium``. Logs in as admin, sets the endpoint off then on through the
 normal settings API (with a feed key "Reception display", made once), and saves
-``docs/screenshots/settings-{off,on}.png``,
-``docs/screenshots/calendar-rooms.png`` and ``docs/screenshots/display-*.png``.
+``docs/screenshots/settings-{off,on}.png`` and
+``docs/screenshots/calendar-rooms.png``. (The displays' screenshots come from
+their layout tests, with long names and many rooms: ``DISPLAY_SCREENSHOTS=DIR``.)
 For the displays it books the demo rooms around the current time, in a time
 zone where it is midday (so that the day has a "now" and a "later"), and
 removes those bookings and restores the zone afterwards; it prints each
@@ -110,11 +111,14 @@ class Chromium:
                 return message.get("result", {})
 
     def screenshot(self, url, path, settle_seconds=4, size=None):
+        """Open ``url`` (at ``size``) and save what it shows to ``path``, unless that is None."""
         if size:
             self.send("Emulation.setDeviceMetricsOverride", width=size[0], height=size[1],
                       deviceScaleFactor=1, mobile=False)  # fmt: skip
         self.send("Page.navigate", url=url)
         time.sleep(settle_seconds)  # the web client renders after load
+        if path is None:
+            return
         data = self.send("Page.captureScreenshot", format="png")["data"]
         path.write_bytes(base64.b64decode(data))
         print(f"wrote {path.relative_to(ROOT)}")
@@ -156,11 +160,8 @@ def main():
             token = odoo.get_param("token")
             for kind, query in (("sign", "&room=SIM1"), ("board", "")):
                 for orientation, size in (("landscape", (1280, 720)), ("portrait", (800, 1280))):
-                    url = f"{BASE_URL}/w/display?token={token}{query}"
-                    browser.screenshot(
-                        url, OUTPUT / f"display-{kind}-{orientation}.png", settle_seconds=2, size=size
-                    )
-                    print(f"  first paint: {browser.first_paint_ms():.0f} ms")
+                    browser.screenshot(f"{BASE_URL}/w/display?token={token}{query}", None, 2, size)
+                    print(f"{kind}, {orientation}: first paint {browser.first_paint_ms():.0f} ms")
     finally:
         browser.close()
 

@@ -1,10 +1,12 @@
 from . import (
     test_access_rights,
+    test_accessibility,
     test_caldav,
     test_calendar_event,
     test_calendar_room,
     test_demo_data,
     test_display,
+    test_display_layout,
     test_feed_build,
     test_feed_content,
     test_feed_fuzz,

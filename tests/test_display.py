@@ -1,3 +1,4 @@
+import base64
 import json
 from datetime import datetime, timedelta, timezone
 
@@ -23,7 +24,7 @@ def midday_zone(now):
 class DisplayPage:
     """Odoo's test Chromium on one display page, driven step by step over the DevTools protocol."""
 
-    def __init__(self, case, path):
+    def __init__(self, case, path=None):
         self.browser = ChromeBrowser(case)
         case.addCleanup(self.browser.cleanup.close)
         # The page fetches the feed without cookies, as kiosks do: let such requests reach the test server.
@@ -40,7 +41,25 @@ class DisplayPage:
             )
 
         self.browser._handlers["Fetch.requestPaused"] = cut_or_forward
-        self.browser.navigate_to(f"{case.base_url()}{path}", wait_stop=True)
+        self.base_url = case.base_url()
+        if path:
+            self.open(path)
+
+    def open(self, path):
+        self.browser.navigate_to(f"{self.base_url}{path}", wait_stop=True)
+
+    def resize(self, width, height):
+        """The screen's size in CSS pixels, as a kiosk's would be (the page gets its resize event)."""
+        self.browser._websocket_request(
+            "Emulation.setDeviceMetricsOverride",
+            params={"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+        )
+        # Two frames: the resize event, and the layout it brings, have happened.
+        self.evaluate("new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+
+    def screenshot(self, path):
+        data = self.browser._websocket_request("Page.captureScreenshot", params={"format": "png"})["data"]
+        path.write_bytes(base64.b64decode(data))
 
     def evaluate(self, expression, timeout=10):
         result = self.browser._websocket_request(
@@ -70,18 +89,26 @@ class DisplayPage:
         )
 
 
-class DisplayCase(FeedCase):
-    """The endpoint on, the feed's zone at midday, a booking under way in the Sim room and one next."""
+class MiddayFeedCase(FeedCase):
+    """The endpoint on and the feed's zone at midday ``now``, so that the hours around it are today."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.token = cls.enable_endpoint()
+        cls.now = datetime.now(timezone.utc).replace(tzinfo=None, second=0, microsecond=0)
+        cls.set_feed_param("tz", midday_zone(cls.now))
+
+
+class DisplayCase(MiddayFeedCase):
+    """A booking under way in the Sim room and one next."""
 
     CURRENT, UPCOMING = "Anatomy lab", "OSCE"
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.token = cls.enable_endpoint()
-        now = datetime.now(timezone.utc).replace(tzinfo=None, second=0, microsecond=0)
-        cls.set_feed_param("tz", midday_zone(now))
-        cls.now = now
+        now = cls.now
         cls.current = cls.book(
             cls.sim_room, now - timedelta(minutes=30), now + timedelta(minutes=30), name=cls.CURRENT
         )

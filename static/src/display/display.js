@@ -91,13 +91,29 @@
         return upcoming.length ? format(labels.freeUntil, { time: hhmm(upcoming[0].start) }) : labels.freeRestOfDay;
     }
 
+    /** A line of `template` filled with `values`: its `%(title)s` ends in an ellipsis when short of room, the rest stays whole. */
+    function lineWithTitle(className, template, values) {
+        const line = element("div", className);
+        const [before, after = ""] = template.split("%(title)s");
+        if (before.trim()) line.append(element("span", "whole", format(before, values).trim()));
+        line.append(element("span", "truncate", values.title));
+        if (after.trim()) line.append(element("span", "whole", format(after, values).trim()));
+        return line;
+    }
+
+    const wholeLine = (className, text) => {
+        const line = element("div", className);
+        line.append(element("span", "whole", text));
+        return line;
+    };
+
     function renderSign(moment) {
         const { current, upcoming } = roomState(today.events, moment);
         const block = element("section", current ? "now busy" : "now");
         if (current) {
             block.append(
                 element("div", "state", format(labels.inUseUntil, { time: hhmm(current.end) })),
-                element("div", "now-title truncate", current.title),
+                element("div", "now-title clamp", current.title),
                 element("div", "now-time", `${hhmm(current.start)} – ${hhmm(current.end)}`),
             );
         } else {
@@ -109,7 +125,7 @@
             const list = element("ol");
             for (const event of upcoming.slice(0, 6)) {
                 const item = element("li");
-                item.append(element("span", "when", `${hhmm(event.start)} – ${hhmm(event.end)}`), element("span", "truncate", event.title));
+                item.append(element("span", "when", `${hhmm(event.start)} – ${hhmm(event.end)}`), element("span", "clamp", event.title));
                 list.append(item);
             }
             later.append(list);
@@ -117,30 +133,118 @@
             later.append(element("p", "empty", labels.nothingLater));
         }
         content.replaceChildren(block, later);
+        keepWhatFits(later);
     }
 
-    function renderBoard(moment) {
-        const rooms = today.rooms;
-        const columns = Math.max(1, Math.round(Math.sqrt((rooms.length * innerWidth) / (innerHeight * 2.2))));
-        const rows = Math.max(1, Math.ceil(rooms.length / columns));
-        content.style.setProperty("--columns", columns);
-        content.style.setProperty("--card-font", `${Math.min(3.2, 13 / rows)}vmin`);
-        content.replaceChildren(
-            ...rooms.map((room) => {
-                const { current, upcoming } = roomState(today.events.filter((event) => event.rooms.includes(room.code)), moment);
-                const card = element("article", current ? "room busy" : "room");
-                card.dataset.room = room.code;
-                card.append(
-                    element("div", "room-name truncate", room.name),
-                    element("div", "room-state truncate",
-                        current ? `${format(labels.inUseUntil, { time: hhmm(current.end) })} · ${current.title}` : freeText(upcoming)),
-                    element("div", "room-next truncate",
-                        upcoming.length ? format(labels.next, { time: hhmm(upcoming[0].start), title: upcoming[0].title }) : labels.nothingLater),
-                    element("div", "room-count", format(labels.bookingsToday, { count: room.eventCount })),
-                );
-                return card;
-            }),
+    /** Drop the last bookings of "Later today" that do not fit whole, rather than cut one in half. */
+    function keepWhatFits(later) {
+        const list = later.querySelector("ol");
+        while (list?.children.length && later.scrollHeight > later.clientHeight) list.lastElementChild.remove();
+        if (later.scrollHeight > later.clientHeight) later.replaceChildren();
+    }
+
+    function roomCard(room, moment) {
+        const { current, upcoming } = roomState(today.events.filter((event) => event.rooms.includes(room.code)), moment);
+        const card = element("article", current ? "room busy" : "room");
+        card.dataset.room = room.code;
+        const name = element("div", "room-name");
+        name.append(element("span", "truncate", room.name));
+        card.append(
+            name,
+            current
+                ? lineWithTitle("room-state", `${labels.inUseUntil} · %(title)s`, { time: hhmm(current.end), title: current.title })
+                : wholeLine("room-state", freeText(upcoming)),
+            upcoming.length
+                ? lineWithTitle("room-next", labels.next, { time: hhmm(upcoming[0].start), title: upcoming[0].title })
+                : wholeLine("room-next", labels.nothingLater),
+            wholeLine("room-count", format(labels.bookingsToday, { count: room.eventCount })),
         );
+        return card;
+    }
+
+    // Board: every room on one screen when each card can be read whole at a readable size, else pages of rooms.
+    const PAGE_SECONDS = 8;
+    const PROBE_FONT = 100; // px: cards are measured at this size, then scaled (everything in a card is in em)
+    const SHORTEST_TITLE = 3; // em: what a line keeps of a title before it ends in an ellipsis
+    const pager = document.querySelector("[data-pager]");
+    let page = 0;
+
+    /** The width and height (in em of the card's type) that the widest and tallest of `cards` need. */
+    function cardNeeds(cards) {
+        const probe = element("div");
+        probe.style.cssText = `position: absolute; visibility: hidden; top: 0; left: 0; width: 40em; font-size: ${PROBE_FONT}px`;
+        probe.append(...cards);
+        document.body.append(probe);
+        let width = 0;
+        let height = 0;
+        for (const card of cards) {
+            const style = getComputedStyle(card);
+            const frame = ["borderLeftWidth", "paddingLeft", "paddingRight", "borderRightWidth"].reduce((sum, side) => sum + parseFloat(style[side]), 0);
+            for (const line of card.children) {
+                const parts = [...line.children];
+                const lineFont = parseFloat(getComputedStyle(line).fontSize);
+                const gaps = (parts.length - 1) * (parseFloat(getComputedStyle(line).columnGap) || 0);
+                const needed = parts.reduce((sum, part) => sum + (part.classList.contains("whole") ? part.getBoundingClientRect().width : SHORTEST_TITLE * lineFont), gaps);
+                width = Math.max(width, needed + frame);
+            }
+            height = Math.max(height, card.getBoundingClientRect().height);
+        }
+        probe.remove();
+        return { width: width / PROBE_FONT, height: height / PROBE_FONT };
+    }
+
+    /** Columns, rows, type size and pages for `count` cards that each need `need` (em) in the content's box. */
+    function boardGrid(count, need) {
+        const box = content.getBoundingClientRect();
+        const gap = parseFloat(getComputedStyle(content).rowGap) || 0;
+        const vmin = Math.min(innerWidth, innerHeight) / 100;
+        const smallest = Math.max(14, 2.4 * vmin);
+        const largest = 6 * vmin;
+        const better = (a, b) => {
+            if (a.font >= smallest !== b.font >= smallest) return a.font >= smallest;
+            if (a.font < smallest || a.pages === b.pages) return a.font > b.font;
+            return a.pages < b.pages;
+        };
+        let best = null;
+        for (let columns = 1; columns <= count; columns += 1) {
+            for (let rows = 1; rows <= Math.ceil(count / columns); rows += 1) {
+                const cardWidth = (box.width - (columns - 1) * gap) / columns;
+                const cardHeight = (box.height - (rows - 1) * gap) / rows;
+                const font = Math.floor(Math.min(cardWidth / need.width, cardHeight / need.height, largest));
+                const grid = { columns, rows, font, pages: Math.ceil(count / (columns * rows)) };
+                if (!best || better(grid, best)) best = grid;
+            }
+        }
+        return best;
+    }
+
+    /** Every card shows each line whole (its titles may end in an ellipsis). */
+    const cardsFit = () =>
+        [...content.children].every((card) => card.scrollHeight <= card.clientHeight && [...card.children].every((line) => line.scrollWidth <= line.clientWidth));
+
+    function renderBoard(moment) {
+        const cards = today.rooms.map((room) => roomCard(room, moment));
+        pager.hidden = cards.length === 0;
+        if (!cards.length) return content.replaceChildren();
+        const grid = boardGrid(cards.length, cardNeeds(cards));
+        page = page % grid.pages;
+        const perPage = grid.columns * grid.rows;
+        content.style.setProperty("--columns", grid.columns);
+        content.style.setProperty("--rows", grid.rows);
+        content.replaceChildren(...cards.slice(page * perPage, (page + 1) * perPage));
+        // Rounding can leave a card a pixel short: a smaller type then, never a line cut.
+        for (let font = grid.font; font > 6; font -= 1) {
+            content.style.setProperty("--card-font", `${font}px`);
+            if (cardsFit()) break;
+        }
+        pager.hidden = grid.pages === 1;
+        pager.textContent = format(labels.page, { page: page + 1, pages: grid.pages });
+        Object.assign(pager.dataset, { page: page + 1, pages: grid.pages });
+    }
+
+    function turnPage() {
+        page += 1;
+        render();
     }
 
     function render() {
@@ -148,14 +252,15 @@
         document.querySelector("[data-clock]").textContent = hhmm(moment);
         document.querySelector("[data-date]").textContent = dateFormat.format(moment);
         const current = today && today.day === localDay(moment);
+        // The notice first: the content is laid out in the room the notice leaves.
+        staleNotice.hidden = !failing; // a new day without a failure: its poll is on its way
+        const since = lastSuccess && (current ? hhmm(lastSuccess) : `${dateFormat.format(lastSuccess)} ${hhmm(lastSuccess)}`);
+        staleNotice.textContent = since ? format(labels.stale, { time: since }) : labels.noData;
         if (current) {
             (config.room ? renderSign : renderBoard)(moment);
         } else if (today) {
             content.replaceChildren(); // a new day: yesterday's bookings say nothing about it
         }
-        staleNotice.hidden = !failing; // a new day without a failure: its poll is on its way
-        const since = lastSuccess && (current ? hhmm(lastSuccess) : `${dateFormat.format(lastSuccess)} ${hhmm(lastSuccess)}`);
-        staleNotice.textContent = since ? format(labels.stale, { time: since }) : labels.noData;
     }
 
     function onEachMinute() {
@@ -168,5 +273,14 @@
     setInterval(poll, config.refresh * 1000);
     addEventListener("online", poll);
     addEventListener("resize", render);
+    if (!config.room) {
+        let pageTimer = setInterval(turnPage, PAGE_SECONDS * 1000);
+        // A touch screen turns the page at a tap, and the next turn waits its full time again.
+        addEventListener("click", () => {
+            clearInterval(pageTimer);
+            pageTimer = setInterval(turnPage, PAGE_SECONDS * 1000);
+            turnPage();
+        });
+    }
     onEachMinute();
 })();
