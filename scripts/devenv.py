@@ -7,6 +7,7 @@ cluster for ``make run``). Needs only the standard library.
 import os
 import pwd
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -183,17 +184,27 @@ def write_odoo_config(path, cluster, data_dir, **options):
     return Path(path)
 
 
+def free_port():
+    """A loopback TCP port nobody listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 @contextmanager
 def throwaway_odoo(prefix, *, durable=False):
     """A new PostgreSQL cluster in a temporary directory and an Odoo config reaching it.
 
     Yields ``(config path, cluster)``; the cluster is stopped and the directory removed after.
+    The config's HTTP port is a free one, so that a test run never fails on a port that another
+    Odoo on the machine (``make run``, another checkout's tests) holds.
     """
     with tempfile.TemporaryDirectory(prefix=prefix) as tmp_name:
         tmp = Path(tmp_name)
         tmp.chmod(0o755)  # the cluster may belong to the postgres user
         with PostgresCluster(tmp / "postgres", durable=durable) as cluster:
-            yield write_odoo_config(tmp / "odoo.conf", cluster, tmp / "filestore"), cluster
+            config = write_odoo_config(tmp / "odoo.conf", cluster, tmp / "filestore", http_port=free_port())
+            yield config, cluster
 
 
 def clean_copy(directory):
