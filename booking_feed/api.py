@@ -48,6 +48,7 @@ class Route:
     what it does not read, as calendar apps add parameters of their own.
     A route that ``needs_build`` answers 503 until the feed is first built;
     one that ``reads_token`` gets the ``token`` parameter with the others.
+    ``front_end`` names the Odoo model whose ``_answer_<route>`` answers it.
     """
 
     parameters: frozenset[str]
@@ -55,14 +56,21 @@ class Route:
     ignores_unknown: bool = False
     needs_build: bool = True
     reads_token: bool = False
+    front_end: str = "calendar.feed.query"
 
 
+#: The front end of free/busy time and the room finder.
+FREE_BUSY = "calendar.feed.freebusy"
 ROUTES = {
     "ics": Route(frozenset({"room", "from", "to"}), is_json=False, ignores_unknown=True),
     "import": Route(frozenset({"room"}), is_json=False, ignores_unknown=True),
     "events": Route(frozenset({"token", *FILTER_PARAMETERS, "limit", "cursor", "since"})),
     "rooms": Route(frozenset({"token", "from", "to"})),
     "next": Route(frozenset({"token", "q", "room", "limit"})),
+    "freebusy": Route(
+        frozenset({"room", "from", "to"}), is_json=False, ignores_unknown=True, front_end=FREE_BUSY
+    ),
+    "free": Route(frozenset({"token", "from", "to", "minutes", "capacity", "room"}), front_end=FREE_BUSY),
     # The page reads the feed itself, and waits for its first build by itself.
     "display": Route(
         frozenset({"token", "room", "refresh", "theme"}), is_json=False, needs_build=False, reads_token=True

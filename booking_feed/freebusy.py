@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta, timezone, tzinfo
 from icalendar import Calendar, FreeBusy
 
 from .ics import DEFAULT_PRODID
+from .query import QueryError
 from .records import as_moment
 from .statuses import CANCELLED, TENTATIVE
 
@@ -24,6 +25,8 @@ BUSY_TENTATIVE = "BUSY-TENTATIVE"
 BUSY_UNAVAILABLE = "BUSY-UNAVAILABLE"
 #: Where periods of several types overlap, the first type in this order has that time.
 PRECEDENCE = (BUSY_UNAVAILABLE, BUSY, BUSY_TENTATIVE)
+#: The longest range free/busy time is answered for: a year, leap or not.
+MAX_RANGE = timedelta(days=366)
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,19 @@ class RoomFreeBusy:
     code: str
     name: str
     periods: tuple[Period, ...]
+
+
+def asked_range(query, window) -> tuple[datetime, datetime]:
+    """``[start, end)`` that a :class:`~.query.FeedQuery` asks free/busy time for, by default the
+    published ``window``: at most :data:`MAX_RANGE` long as asked, then clipped to the window,
+    outside which no booking is known."""
+    start, end = query.start or window.start, query.end or window.end
+    if end - start > MAX_RANGE:
+        raise QueryError(
+            f"from, to: {(end - start).days} days asked for, at most {MAX_RANGE.days}; "
+            "ask for a shorter range with from and to"
+        )
+    return query.narrow(window)
 
 
 def busy_periods(bookings, start: datetime, end: datetime, zone: tzinfo, closed=()) -> list[Period]:
@@ -149,11 +165,11 @@ def freebusy_component(uid, start, end, periods, *, stamp, contact=None) -> Free
 
 
 def render_freebusy(
-    rooms, start, end, *, stamp, uid_domain, prodid=DEFAULT_PRODID, method="PUBLISH"
+    rooms, start, end, *, stamp, database_uuid, prodid=DEFAULT_PRODID, method="PUBLISH"
 ) -> bytes:
     """A VCALENDAR with one VFREEBUSY per :class:`RoomFreeBusy`, in the order given.
 
-    Each is named by its UID (``freebusy-<code>@<uid_domain>``) and CONTACT
+    Each is named by its UID (``freebusy-<code>-<database_uuid>@odoo``) and CONTACT
     (the room's name); ``stamp`` is its DTSTAMP, so the same periods always
     give the same bytes (and ETag). ``method`` None leaves METHOD out, as a
     CalDAV answer does.
@@ -164,7 +180,7 @@ def render_freebusy(
     if method:
         calendar.add("method", method)
     for room in rooms:
-        uid = f"freebusy-{room.code}@{uid_domain}"
+        uid = f"freebusy-{room.code}-{database_uuid}@odoo"
         calendar.add_component(
             freebusy_component(uid, start, end, room.periods, stamp=stamp, contact=room.name)
         )

@@ -7,6 +7,7 @@ from . import (
     calendar_feed_dav,
     calendar_feed_display,
     calendar_feed_entry,
+    calendar_feed_freebusy,
     calendar_feed_key,
     calendar_feed_push,
     calendar_feed_push_object,

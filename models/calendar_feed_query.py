@@ -55,7 +55,8 @@ class CalendarFeedQuery(models.AbstractModel):
         only. The answer is in the coding that ``accept_encoding`` (the
         request's header) prefers, and says which key it was for
         (``key_id``, None for the main link). Each route of ``ROUTES`` is
-        answered by its ``_answer_<route>`` method.
+        answered by the ``_answer_<route>`` method of its front end (this
+        model, or the one the route names).
         """
         if route_name == "openapi":
             return self._answer_openapi()
@@ -73,7 +74,8 @@ class CalendarFeedQuery(models.AbstractModel):
                 check_parameters(set(args), route.parameters)
             read = route.parameters if route.reads_token else route.parameters - {"token"}
             params = {name: args.getlist(name) for name in read & set(args)}
-            answer = getattr(self, f"_answer_{route_name}")(feed, settings, audience, params)
+            front_end = self.env[route.front_end]
+            answer = getattr(front_end, f"_answer_{route_name}")(feed, settings, audience, params)
             if answer is None:  # e.g. a display of a room the token does not open
                 return None
             answer = answer.encoded(choose_encoding(accept_encoding))

@@ -15,6 +15,7 @@ from . import (
     test_feed_routes,
     test_feed_settings,
     test_feed_webhooks,
+    test_freebusy,
     test_json_api,
     test_json_sync,
     test_migrations,

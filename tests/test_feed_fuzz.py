@@ -27,6 +27,8 @@ ROUTES = {
     "/w/api/v2/public-calendar.json": ["room", "q", "limit", "since"],
     f"{BASE}/rooms.json": ["from", "to"],
     f"{BASE}/next.json": ["q", "room", "limit"],
+    f"{BASE}/freebusy.ics": ["room", "from", "to"],
+    f"{BASE}/free.json": ["from", "to", "minutes", "capacity", "room"],
     "/w/api/v2/openapi.yml": [],
     "/w/display": ["room", "refresh", "theme"],
 }
@@ -136,6 +138,8 @@ class TestFeedFuzz(FeedCase, HttpCase):
             "q": ["OSCE", "osce debrief", "%", "_"],
             "status": ["confirmed", "tentative", "cancelled"],
             "limit": ["1", "10", "1000"],
+            "minutes": ["1", "90", "527040"],
+            "capacity": ["0", "8", "100000"],
             "cursor": [first_page["nextCursor"]],
             "since": [full["syncToken"]],
             "refresh": ["10", "60", "3600"],

@@ -6,8 +6,8 @@ import re
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-import icalendar
 import pytest
+from conformance import check_ics
 
 from booking_feed.freebusy import (
     BUSY,
@@ -144,13 +144,13 @@ def test_vfreebusy_parses_back_to_the_same_periods(seed):
         for code, name in (("SIM1", "Sim Room 1"), ("DEBRIEF", "Débriefing; 1st, floor"))
     ]
     stamp = datetime(2026, 3, 2, 9, 15, tzinfo=UTC)
-    body = render_freebusy(rooms, start, end, stamp=stamp, uid_domain="db")
-    calendar = icalendar.Calendar.from_ical(body)
+    body = render_freebusy(rooms, start, end, stamp=stamp, database_uuid="db")
+    calendar = check_ics(body)
     assert str(calendar["METHOD"]) == "PUBLISH"
     components = calendar.walk("VFREEBUSY")
     assert [str(component["CONTACT"]) for component in components] == [room.name for room in rooms]
     for room, component in zip(rooms, components, strict=True):
-        assert str(component["UID"]) == f"freebusy-{room.code}@db"
+        assert str(component["UID"]) == f"freebusy-{room.code}-db@odoo"
         assert component["DTSTART"].dt == start and component["DTEND"].dt == end
         assert component["DTSTAMP"].dt == stamp
         lines = component.get("FREEBUSY", [])
@@ -168,8 +168,8 @@ def test_the_same_periods_give_the_same_bytes():
     start, end = local_midnight(FIRST_DAYS[0]), local_midnight(FIRST_DAYS[0] + timedelta(days=1))
     room = RoomFreeBusy("SIM1", "Sim Room 1", (Period(start + MINUTE, start + 2 * MINUTE),))
     stamp = datetime(2026, 3, 2, 9, 15, tzinfo=UTC)
-    assert render_freebusy([room], start, end, stamp=stamp, uid_domain="db") == render_freebusy(
-        [room], start, end, stamp=stamp, uid_domain="db"
+    assert render_freebusy([room], start, end, stamp=stamp, database_uuid="db") == render_freebusy(
+        [room], start, end, stamp=stamp, database_uuid="db"
     )
 
 

@@ -1,0 +1,67 @@
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+from odoo import api, models
+
+from ..booking_feed.api import ICS_CONTENT_TYPE, JSON_CONTENT_TYPE, data_answer
+from ..booking_feed.freebusy import RoomFreeBusy, asked_range, busy_periods, render_freebusy
+from ..booking_feed.room_finder import finder_document, parse_finder_options, rank_offers, room_offer
+
+
+class CalendarFeedFreebusy(models.AbstractModel):
+    """Free/busy time of the published rooms, and the room finder: answers to freebusy.ics and
+    free.json as plain :class:`~..booking_feed.api.Answer` data.
+
+    The periods are made from the stored entries (through
+    ``calendar.feed.reader``), never from the bookings themselves, by the
+    rules of :mod:`~..booking_feed.freebusy`.
+    """
+
+    _name = "calendar.feed.freebusy"
+    _description = "External Calendar Free/Busy Answers"
+
+    @api.model
+    def _answer_freebusy(self, feed, settings, audience, params, now=None):
+        """One VFREEBUSY per room the audience reads (those of ``room`` if given), over ``from`` to
+        ``to``, by default the published window."""
+        Reader = self.env["calendar.feed.reader"]
+        query = Reader._parse_query(params, settings, audience)
+        start, end = asked_range(query, settings.window(now or datetime.now(timezone.utc)))
+        rooms = Reader._rooms(audience, audience.reads(query.room_codes))
+        periods = self._room_periods(settings, rooms, start, end)
+        body = render_freebusy(
+            [RoomFreeBusy(room.code, room.name, tuple(periods[room.code])) for room in rooms],
+            start,
+            end,
+            stamp=feed.last_modified.replace(tzinfo=timezone.utc),
+            database_uuid=self.env["ir.config_parameter"].sudo().get_param("database.uuid"),
+        )
+        return data_answer(ICS_CONTENT_TYPE, body, feed.last_modified)
+
+    @api.model
+    def _answer_free(self, feed, settings, audience, params, now=None):
+        """The rooms the audience reads (those of ``room`` if given) that hold ``capacity`` people,
+        with their free intervals of at least ``minutes`` between ``from`` and ``to``."""
+        options = parse_finder_options(params)
+        Reader = self.env["calendar.feed.reader"]
+        query = Reader._parse_query(params, settings, audience)
+        start, end = asked_range(query, settings.window(now or datetime.now(timezone.utc)))
+        rooms = Reader._rooms(audience, audience.reads(query.room_codes)).filtered(
+            lambda room: room.capacity >= options.capacity
+        )
+        periods = self._room_periods(settings, rooms, start, end)
+        offers = [
+            room_offer(
+                room._to_feed_room(), room.capacity, periods[room.code], start=start, end=end, options=options
+            )
+            for room in rooms
+        ]
+        body = finder_document(settings.timezone, start, end, rank_offers(offers))
+        return data_answer(JSON_CONTENT_TYPE, body, feed.last_modified)
+
+    @api.model
+    def _room_periods(self, settings, rooms, start, end):
+        """``{room code: [Period]}``: each room's busy periods in ``[start, end)``."""
+        bookings = self.env["calendar.feed.reader"]._busy_bookings(rooms.mapped("code"), start, end)
+        zone = ZoneInfo(settings.timezone)
+        return {code: busy_periods(booked, start, end, zone) for code, booked in bookings.items()}
