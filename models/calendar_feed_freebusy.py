@@ -1,10 +1,9 @@
 from datetime import datetime, timezone
-from zoneinfo import ZoneInfo
 
 from odoo import api, models
 
 from ..booking_feed.api import ICS_CONTENT_TYPE, JSON_CONTENT_TYPE, data_answer
-from ..booking_feed.freebusy import RoomFreeBusy, asked_range, busy_periods, render_freebusy
+from ..booking_feed.freebusy import RoomFreeBusy, asked_range
 from ..booking_feed.room_finder import finder_document, parse_finder_options, rank_offers, room_offer
 
 
@@ -28,14 +27,9 @@ class CalendarFeedFreebusy(models.AbstractModel):
         query = Reader._parse_query(params, settings, audience)
         start, end = asked_range(query, settings.window(now or datetime.now(timezone.utc)))
         rooms = Reader._rooms(audience, audience.reads(query.room_codes))
-        periods = self._room_periods(settings, rooms, start, end)
-        body = render_freebusy(
-            [RoomFreeBusy(room.code, room.name, tuple(periods[room.code])) for room in rooms],
-            start,
-            end,
-            stamp=feed.last_modified.replace(tzinfo=timezone.utc),
-            database_uuid=self.env["ir.config_parameter"].sudo().get_param("database.uuid"),
-        )
+        periods = Reader._busy_periods(settings, rooms.mapped("code"), start, end)
+        calendars = [RoomFreeBusy(room.code, room.name, tuple(periods[room.code])) for room in rooms]
+        body = Reader._freebusy_calendar(feed, calendars, start, end)
         return data_answer(ICS_CONTENT_TYPE, body, feed.last_modified)
 
     @api.model
@@ -49,7 +43,7 @@ class CalendarFeedFreebusy(models.AbstractModel):
         rooms = Reader._rooms(audience, audience.reads(query.room_codes)).filtered(
             lambda room: room.capacity >= options.capacity
         )
-        periods = self._room_periods(settings, rooms, start, end)
+        periods = Reader._busy_periods(settings, rooms.mapped("code"), start, end)
         offers = [
             room_offer(
                 room._to_feed_room(), room.capacity, periods[room.code], start=start, end=end, options=options
@@ -58,10 +52,3 @@ class CalendarFeedFreebusy(models.AbstractModel):
         ]
         body = finder_document(settings.timezone, start, end, rank_offers(offers))
         return data_answer(JSON_CONTENT_TYPE, body, feed.last_modified)
-
-    @api.model
-    def _room_periods(self, settings, rooms, start, end):
-        """``{room code: [Period]}``: each room's busy periods in ``[start, end)``."""
-        bookings = self.env["calendar.feed.reader"]._busy_bookings(rooms.mapped("code"), start, end)
-        zone = ZoneInfo(settings.timezone)
-        return {code: busy_periods(booked, start, end, zone) for code, booked in bookings.items()}

@@ -1,6 +1,7 @@
 from collections import Counter
 from dataclasses import replace
 from datetime import datetime, timezone
+from itertools import chain
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -11,7 +12,7 @@ from odoo.tools import SQL, escape_psql
 from ..booking_feed import document_head, dump_event, render_calendar, render_vevent
 from ..booking_feed.api import body_etag
 from ..booking_feed.dav_resources import CalendarObject
-from ..booking_feed.freebusy import Booking
+from ..booking_feed.freebusy import Booking, busy_periods, render_freebusy
 from ..booking_feed.ics import calendar_object
 from ..booking_feed.query import QueryError, parse_feed_query
 from ..booking_feed.records import load_record
@@ -274,6 +275,34 @@ class CalendarFeedReader(models.AbstractModel):
                 if code in bookings:
                     bookings[code].append(booking)
         return bookings
+
+    @api.model
+    def _busy_periods(self, settings, room_codes, start, end):
+        """``{room code: [Period]}``: each room's busy periods in ``[start, end)``
+        (:func:`~..booking_feed.freebusy.busy_periods`)."""
+        zone = ZoneInfo(settings.timezone)
+        bookings = self._busy_bookings(room_codes, start, end)
+        return {code: busy_periods(booked, start, end, zone) for code, booked in bookings.items()}
+
+    @api.model
+    def _busy_periods_together(self, settings, room_codes, start, end):
+        """The busy periods of the bookings of any of ``room_codes``: one calendar of several rooms."""
+        bookings = self._busy_bookings(room_codes, start, end).values()
+        return busy_periods(chain.from_iterable(bookings), start, end, ZoneInfo(settings.timezone))
+
+    @api.model
+    def _freebusy_calendar(self, feed, calendars, start, end, *, method="PUBLISH"):
+        """ICS bytes of one VFREEBUSY per :class:`~..booking_feed.freebusy.RoomFreeBusy` of
+        ``calendars``, over ``[start, end)``, stamped with the feed's last change: the same
+        periods give the same bytes."""
+        return render_freebusy(
+            calendars,
+            start,
+            end,
+            stamp=feed.last_modified.replace(tzinfo=timezone.utc),
+            database_uuid=self.env["ir.config_parameter"].sudo().get_param("database.uuid"),
+            method=method,
+        )
 
     # -- CalDAV objects -----------------------------------------------------------
 

@@ -1,6 +1,7 @@
 from . import (
     test_access_rights,
     test_caldav,
+    test_caldav_freebusy,
     test_calendar_event,
     test_calendar_room,
     test_demo_data,
