@@ -320,7 +320,11 @@ class CalendarFeedDav(models.AbstractModel):
     def _get(self, request):
         """GET or HEAD: an object's calendar, a calendar's ICS feed, or a line for people."""
         target, Reader = request.target, self.env["calendar.feed.reader"]
-        if target.kind == "collection" and target.collection == ALL_ROOMS and not request.audience.is_limited:
+        if (
+            target.kind == "collection"
+            and target.collection == ALL_ROOMS
+            and request.audience.reads_as_published
+        ):
             return request.feed._stored_answer("ics")
         if target.kind == "collection":
             query = _query(target.collection)

@@ -108,7 +108,7 @@ class CalendarFeedQuery(models.AbstractModel):
     def _answer_ics(self, feed, settings, audience, params):
         """The ICS feed subscribers read, narrowed by ``room``, ``from`` and ``to`` if given: the
         live bookings only, so a removed one simply vanishes from every calendar app."""
-        if not params and not audience.is_limited:
+        if not params and audience.reads_as_published:
             return feed._stored_answer("ics")
         body, _name = self.env["calendar.feed.reader"]._calendar_asked(settings, audience, params)
         return data_answer(ICS_CONTENT_TYPE, body, feed.last_modified)
@@ -127,7 +127,7 @@ class CalendarFeedQuery(models.AbstractModel):
     @api.model
     def _answer_events(self, feed, settings, audience, params):
         """The JSON feed: all of it, or filtered, paged or incremental (``since``)."""
-        if not params and not audience.is_limited:
+        if not params and audience.reads_as_published:
             return feed._stored_answer("json")
         Reader = self.env["calendar.feed.reader"]
         query = Reader._parse_query(params, settings, audience, statuses=LISTED_STATUSES)

@@ -107,15 +107,18 @@ class CalendarRoom(models.Model):
         action["context"] = {"default_room_ids": self.ids}
         return action
 
-    def _get_feed_audience(self, key_id=None):
+    def _get_feed_audience(self, key_id=None, busy_only=False):
         """The audience of a key, webhook or push target limited to these rooms: it reads those that
         are published, and learns of departures from all of them, archived or unpublished too. No
         rooms: every published room. Archived rooms are passed too: they narrow, never widen."""
         if not self:
-            return Audience(key_id=key_id)
+            return Audience(key_id=key_id, busy_only=busy_only)
         published = self.filtered(lambda room: room.active and room.is_published).sorted()
         return Audience(
-            rooms=tuple(published.mapped("code")), seen_rooms=tuple(self.mapped("code")), key_id=key_id
+            rooms=tuple(published.mapped("code")),
+            seen_rooms=tuple(self.mapped("code")),
+            key_id=key_id,
+            busy_only=busy_only,
         )
 
     def _to_feed_room(self):

@@ -11,6 +11,7 @@ from . import (
     test_feed_fuzz,
     test_feed_ics,
     test_feed_keys,
+    test_feed_keys_busy,
     test_feed_push,
     test_feed_push_providers,
     test_feed_routes,

@@ -115,6 +115,7 @@ class TestFeedFuzz(FeedCase, HttpCase):
         cls.key_token = cls.env["calendar.feed.key"].generate(
             {"name": "Fuzz", "room_ids": [(6, 0, cls.sim_room.ids)]}
         )["token"]
+        cls.busy_token = cls.env["calendar.feed.key"].generate({"name": "Busy", "access": "busy"})["token"]
         cls.set_feed_param("publish_tentative", True)
         now = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
         for hours in (1, 5, 30):
@@ -174,7 +175,7 @@ class TestFeedFuzz(FeedCase, HttpCase):
         try:
             for path, names in ROUTES.items():
                 for _ in range(REQUESTS_PER_ROUTE):
-                    token = rng.choice([self.token, self.key_token])
+                    token = rng.choice([self.token, self.key_token, self.busy_token])
                     pairs = [("token", token)] if rng.random() < 0.9 else [("token", values("token"))]
                     chosen = [*names, "token", "unknown", "x\x00"]
                     for name in rng.sample(chosen, rng.randint(1, min(4, len(chosen)))):
