@@ -5,7 +5,7 @@
     "category": "Productivity/Calendar",
     "author": "External Calendar API contributors",
     "license": "LGPL-3",
-    "depends": ["calendar"],
+    "depends": ["calendar", "resource"],
     "external_dependencies": {"python": ["icalendar", "requests"]},
     "data": [
         "security/ir.model.access.csv",

@@ -106,10 +106,17 @@ def busy_periods(bookings, start: datetime, end: datetime, zone: tzinfo, closed=
 def free_intervals(periods, start: datetime, end: datetime, minimum=timedelta(0)) -> list[tuple]:
     """The ``(start, end)`` gaps of ``[start, end)`` that no period covers, each at least ``minimum``
     long: where a room can be booked (a tentative booking takes its time too)."""
-    start, end = start.astimezone(timezone.utc), end.astimezone(timezone.utc)
-    taken = merge_intervals(_clipped([(period.start, period.end) for period in periods], start, end))
-    gaps = _subtract([(start, end)] if start < end else [], taken)
+    gaps = outside([(period.start, period.end) for period in periods], start, end)
     return [gap for gap in gaps if gap[1] - gap[0] >= max(minimum, timedelta.resolution)]
+
+
+def outside(intervals, start: datetime, end: datetime) -> list[tuple]:
+    """The ``(start, end)`` parts of ``[start, end)`` that no interval of ``intervals`` (aware
+    ``(start, end)`` pairs, in any order) covers, in UTC and in order: what opening hours leave
+    closed, or bookings free."""
+    start, end = start.astimezone(timezone.utc), end.astimezone(timezone.utc)
+    taken = merge_intervals(_clipped(intervals, start, end))
+    return _subtract([(start, end)] if start < end else [], taken)
 
 
 def merge_intervals(intervals) -> list[tuple]:

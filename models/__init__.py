@@ -1,5 +1,10 @@
 # The mixins first: the models below inherit them.
-from . import calendar_feed_body_mixin, calendar_feed_change_mixin, calendar_feed_push_oauth_mixin  # isort: skip
+from . import (  # isort: skip
+    calendar_feed_body_mixin,
+    calendar_feed_change_mixin,
+    calendar_feed_push_oauth_mixin,
+    calendar_feed_reader_freebusy_mixin,
+)
 from . import (
     calendar_event,
     calendar_feed,

@@ -30,7 +30,8 @@ class CalendarFeedFreebusy(models.AbstractModel):
         periods = Reader._busy_periods(settings, rooms.mapped("code"), start, end)
         calendars = [RoomFreeBusy(room.code, room.name, tuple(periods[room.code])) for room in rooms]
         body = Reader._freebusy_calendar(feed, calendars, start, end)
-        return data_answer(ICS_CONTENT_TYPE, body, feed.last_modified)
+        # ETag only: opening hours change the answer without changing the feed.
+        return data_answer(ICS_CONTENT_TYPE, body, None)
 
     @api.model
     def _answer_free(self, feed, settings, audience, params, now=None):
@@ -51,4 +52,4 @@ class CalendarFeedFreebusy(models.AbstractModel):
             for room in rooms
         ]
         body = finder_document(settings.timezone, start, end, rank_offers(offers))
-        return data_answer(JSON_CONTENT_TYPE, body, feed.last_modified)
+        return data_answer(JSON_CONTENT_TYPE, body, None)  # ETag only, as above

@@ -1,7 +1,6 @@
 from collections import Counter
 from dataclasses import replace
 from datetime import datetime, timezone
-from itertools import chain
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -12,7 +11,6 @@ from odoo.tools import SQL, escape_psql
 from ..booking_feed import document_head, dump_event, render_calendar, render_vevent
 from ..booking_feed.api import body_etag
 from ..booking_feed.dav_resources import CalendarObject
-from ..booking_feed.freebusy import Booking, busy_periods, render_freebusy
 from ..booking_feed.ics import calendar_object
 from ..booking_feed.query import QueryError, parse_feed_query
 from ..booking_feed.records import load_record
@@ -32,12 +30,14 @@ class CalendarFeedReader(models.AbstractModel):
     The ICS and JSON routes, CalDAV, displays and webhooks ask here, with
     who is asking (an :class:`~..booking_feed.audience.Audience`), the
     feed's settings (read once per request) and the request's filters, and
-    get data back: rooms, domains of entries, texts, pages. Nothing here
+    get data back: rooms, domains of entries, texts, pages, busy periods (from
+    its free/busy mixin). Nothing here
     makes an HTTP answer, and front ends never call each other. Everything
     is read from the stored entries: no booking is read at request time.
     """
 
     _name = "calendar.feed.reader"
+    _inherit = ["calendar.feed.reader.freebusy.mixin"]
     _description = "External Calendar Published Bookings"
 
     # -- rooms ------------------------------------------------------------------
@@ -253,59 +253,6 @@ class CalendarFeedReader(models.AbstractModel):
         )
         objects = self._published_texts(entries, "json_object", audience, settings)
         return EventsPage(objects, self._json_head(feed, settings, start, window.end))
-
-    # -- free/busy ------------------------------------------------------------------
-
-    @api.model
-    def _busy_bookings(self, room_codes, start, end):
-        """``{room code: [Booking]}``: what free/busy time needs of the live entries overlapping
-        ``[start, end)`` in each room of ``room_codes`` (every room has a list). Read in one
-        query from the entries' columns; only "shown as free" comes from the stored record,
-        where it is written only when true."""
-        bookings = {code: [] for code in room_codes}
-        domain = self._overlap_domain(start, end) & self._naming_rooms(room_codes)
-        entries = self.env["calendar.feed.entry"].sudo()._search(domain & Domain("removed_at", "=", False))
-        columns = SQL(
-            """calendar_feed_entry.rooms_booked, calendar_feed_entry.start_at, calendar_feed_entry.stop_at,
-               calendar_feed_entry.status,
-               (calendar_feed_entry.record::jsonb -> 'busy') IS DISTINCT FROM 'false'"""
-        )
-        for codes, start_at, stop_at, status, busy in self.env.execute_query(entries.select(columns)):
-            booking = Booking(
-                start_at.replace(tzinfo=timezone.utc), stop_at.replace(tzinfo=timezone.utc), status, busy
-            )
-            for code in codes:
-                if code in bookings:
-                    bookings[code].append(booking)
-        return bookings
-
-    @api.model
-    def _busy_periods(self, settings, room_codes, start, end):
-        """``{room code: [Period]}``: each room's busy periods in ``[start, end)``
-        (:func:`~..booking_feed.freebusy.busy_periods`)."""
-        zone = ZoneInfo(settings.timezone)
-        bookings = self._busy_bookings(room_codes, start, end)
-        return {code: busy_periods(booked, start, end, zone) for code, booked in bookings.items()}
-
-    @api.model
-    def _busy_periods_together(self, settings, room_codes, start, end):
-        """The busy periods of the bookings of any of ``room_codes``: one calendar of several rooms."""
-        bookings = self._busy_bookings(room_codes, start, end).values()
-        return busy_periods(chain.from_iterable(bookings), start, end, ZoneInfo(settings.timezone))
-
-    @api.model
-    def _freebusy_calendar(self, feed, calendars, start, end, *, method="PUBLISH"):
-        """ICS bytes of one VFREEBUSY per :class:`~..booking_feed.freebusy.RoomFreeBusy` of
-        ``calendars``, over ``[start, end)``, stamped with the feed's last change: the same
-        periods give the same bytes."""
-        return render_freebusy(
-            calendars,
-            start,
-            end,
-            stamp=feed.last_modified.replace(tzinfo=timezone.utc),
-            database_uuid=self.env["ir.config_parameter"].sudo().get_param("database.uuid"),
-            method=method,
-        )
 
     # -- CalDAV objects -----------------------------------------------------------
 

@@ -21,6 +21,13 @@ class CalendarRoom(models.Model):
     sequence = fields.Integer(default=10)
     location = fields.Char("Building / Location")
     capacity = fields.Integer(help="How many people the room holds.")
+    opening_hours_id = fields.Many2one(
+        "resource.calendar",
+        string="Opening Hours",
+        help="Working hours (in their own time zone, with their leaves) during which the room is open."
+        " Outside them it is busy for free/busy time and never offered by the room finder."
+        " Empty: open all the time.",
+    )
     color = fields.Integer()
     active = fields.Boolean(default=True)
     is_published = fields.Boolean(

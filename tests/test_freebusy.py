@@ -167,3 +167,77 @@ class TestFreeBusy(FeedCase, HttpCase):
 
     def text(self, days, hour):
         return self.utc(days, hour).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@tagged("post_install", "-at_install")
+class TestOpeningHours(FeedCase, HttpCase):
+    """Outside its opening hours (Odoo's resource.calendar, with leaves) a room is busy and never offered."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.token = cls.enable_endpoint()
+        # Open 08:00-18:00 local every day of the week, so that the test holds on any weekday.
+        attendances = [
+            (0, 0, {"name": f"Day {day}", "dayofweek": str(day), "hour_from": 8, "hour_to": 18})
+            for day in range(7)
+        ]
+        cls.hours = cls.env["resource.calendar"].create(
+            {"name": "Sim centre hours", "tz": cls.feed_zone, "attendance_ids": attendances}
+        )
+        cls.env["resource.calendar.leaves"].create(
+            {
+                "name": "Staff meeting",
+                "calendar_id": cls.hours.id,
+                "date_from": cls.local_time(1, 12),
+                "date_to": cls.local_time(1, 13),
+            }
+        )
+        cls.sim_room.write({"opening_hours_id": cls.hours.id, "capacity": 10})
+        cls.debriefing.capacity = 10
+        cls.book(cls.sim_room, cls.local_time(1, 9), cls.local_time(1, 10))
+
+    def utc(self, days, hour):
+        return self.local_time(days, hour).replace(tzinfo=timezone.utc)
+
+    def text(self, days, hour):
+        return self.utc(days, hour).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def test_outside_opening_hours_and_during_leaves_a_room_is_busy_unavailable(self):
+        day = self.local_date(1).isoformat()
+        response = self.url_open(f"{FREEBUSY}?token={self.token}&from={day}&to={day}")
+        rooms = {}
+        for component in check_ics(response.content).walk("VFREEBUSY"):
+            lines = component.get("FREEBUSY", [])
+            rooms[str(component["CONTACT"])] = [
+                (*line.dt, line.params["FBTYPE"]) for line in (lines if isinstance(lines, list) else [lines])
+            ]
+        self.assertEqual(
+            rooms["Sim Room 1"],
+            [
+                (self.utc(1, 0), self.utc(1, 8), "BUSY-UNAVAILABLE"),
+                (self.utc(1, 9), self.utc(1, 10), "BUSY"),
+                (self.utc(1, 12), self.utc(1, 13), "BUSY-UNAVAILABLE"),
+                (self.utc(1, 18), self.utc(2, 0), "BUSY-UNAVAILABLE"),
+            ],
+        )
+        self.assertEqual(rooms["Debriefing"], [], "without opening hours a room is open all the time")
+
+    def test_the_finder_never_offers_closed_time(self):
+        query = f"from={self.text(1, 6)}&to={self.text(1, 20)}&minutes=60"
+        rooms = self.url_open(f"{FREE}?token={self.token}&{query}").json()["rooms"]
+        self.assertEqual(
+            [(room["code"], room["freeThroughout"], room["free"]) for room in rooms],
+            [
+                ("TDEBRIEF", True, [{"start": self.text(1, 6), "end": self.text(1, 20)}]),
+                (
+                    "TSIM1",
+                    False,
+                    [
+                        {"start": self.text(1, 8), "end": self.text(1, 9)},
+                        {"start": self.text(1, 10), "end": self.text(1, 12)},
+                        {"start": self.text(1, 13), "end": self.text(1, 18)},
+                    ],
+                ),
+            ],
+        )

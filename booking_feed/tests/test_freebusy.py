@@ -18,6 +18,7 @@ from booking_feed.freebusy import (
     RoomFreeBusy,
     busy_periods,
     free_intervals,
+    outside,
     render_freebusy,
 )
 from booking_feed.statuses import CANCELLED, CONFIRMED, TENTATIVE
@@ -202,3 +203,17 @@ def test_an_all_day_booking_covers_the_local_day_across_dst():
 
 def _days(first, count):
     return local_midnight(first - timedelta(days=1)), local_midnight(first + timedelta(days=count))
+
+
+def test_outside_is_what_opening_hours_leave_closed():
+    day = local_midnight(date(2026, 3, 29))
+    hours = [
+        (day + timedelta(hours=7), day + timedelta(hours=16)),
+        (day + timedelta(hours=15), day + timedelta(hours=18)),
+    ]
+    assert outside(hours, day, day + timedelta(hours=23)) == [
+        (day, day + timedelta(hours=7)),
+        (day + timedelta(hours=18), day + timedelta(hours=23)),
+    ]
+    assert outside([], day, day + MINUTE) == [(day, day + MINUTE)]
+    assert outside(hours, day, day) == []
