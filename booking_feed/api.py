@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import partial
 from urllib.parse import quote
 
 from .encoding import COMPRESS_ON_THE_FLY_FROM, GZIP, gzip_chunks
@@ -136,6 +137,8 @@ class Answer:
             return plain
         if self.stored_gzip:
             body = self.stored_gzip
+        elif callable(self.body):  # made only if sent: compressed whatever its size, a 304 makes none
+            body = partial(_gzipped, self.body)
         elif len(body := self.read()) >= COMPRESS_ON_THE_FLY_FROM:
             body = gzip_chunks([body])
         else:
@@ -144,6 +147,16 @@ class Answer:
         # with different zlib builds behind one proxy could differ, which matters only for Range.
         headers = (*plain.headers, ("Content-Encoding", GZIP))
         return replace(plain, body=body, etag=f"{self.etag}-{GZIP}", headers=headers)
+
+
+def _gzipped(make_body):
+    return gzip_chunks([make_body()])
+
+
+def lazy_answer(content_type, make_body, etag) -> Answer:
+    """A 200 whose body ``make_body()`` is made only when sent: a 304 is decided from ``etag``, which
+    the caller knows beforehand. No Last-Modified: the ETag says more than the feed's date."""
+    return Answer(content_type, make_body, etag=etag, headers=DATA_HEADERS)
 
 
 def attachment_disposition(name: str, extension: str) -> str:

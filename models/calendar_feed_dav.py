@@ -266,7 +266,7 @@ class CalendarFeedDav(models.AbstractModel):
             periods = Reader._busy_periods(settings, [code], start, end)[code]
             calendar = RoomFreeBusy(code, Reader._rooms(audience, [code]).name, tuple(periods))
         body = Reader._freebusy_calendar(request.feed, [calendar], start, end, method=None)
-        return data_answer(ICS_CONTENT_TYPE, body, None)  # ETag only: opening hours are not the feed's
+        return data_answer(ICS_CONTENT_TYPE, body, None)  # no Last-Modified: opening hours are not the feed's
 
     @api.model
     def _multiget(self, request, report):

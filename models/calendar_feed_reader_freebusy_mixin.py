@@ -6,6 +6,7 @@ from odoo import api, models
 from odoo.fields import Domain
 from odoo.tools import SQL
 
+from ..booking_feed.api import body_etag
 from ..booking_feed.freebusy import Booking, busy_periods, outside, render_freebusy
 
 
@@ -78,6 +79,29 @@ class CalendarFeedReaderFreebusyMixin(models.AbstractModel):
         """The busy periods of the bookings of any of ``room_codes``: one calendar of several rooms."""
         bookings = self._busy_bookings(room_codes, start, end).values()
         return busy_periods(chain.from_iterable(bookings), start, end, ZoneInfo(settings.timezone))
+
+    @api.model
+    def _freebusy_etag(self, feed, settings, audience, *asked):
+        """The ETag of a free/busy answer, known before its periods are, so that a 304 reads no entry:
+        a digest of all they are made of: the entries (the feed's change stamp), the rooms, their
+        working-time calendars with their hours and common leaves (digests of the rows: a few
+        hundred at most), the settings, who asks and what (``asked``: route, range, options)."""
+        [tables] = self.env.execute_query(
+            SQL(
+                """WITH hours AS (SELECT opening_hours_id AS id FROM calendar_room)
+                   SELECT (SELECT md5(string_agg(r::text, ',' ORDER BY r.id)) FROM calendar_room r),
+                          (SELECT md5(string_agg(c::text, ',' ORDER BY c.id)) FROM resource_calendar c
+                            WHERE c.id IN (SELECT id FROM hours)),
+                          (SELECT md5(string_agg(a::text, ',' ORDER BY a.id))
+                             FROM resource_calendar_attendance a
+                            WHERE a.calendar_id IN (SELECT id FROM hours)),
+                          (SELECT md5(string_agg(l::text, ',' ORDER BY l.id)) FROM resource_calendar_leaves l
+                            WHERE l.resource_id IS NULL
+                              AND (l.calendar_id IS NULL OR l.calendar_id IN (SELECT id FROM hours)))"""
+            )
+        )
+        inputs = (feed.change_stamp, feed.last_modified, tables, settings, audience, asked)
+        return body_etag(repr(inputs).encode())
 
     @api.model
     def _freebusy_calendar(self, feed, calendars, start, end, *, method="PUBLISH"):

@@ -241,3 +241,41 @@ class TestOpeningHours(FeedCase, HttpCase):
                 ),
             ],
         )
+
+    def add_a_leave(self):
+        self.env["resource.calendar.leaves"].create(
+            {
+                "name": "Closed",
+                "calendar_id": self.hours.id,
+                "date_from": self.local_time(1, 15),
+                "date_to": self.local_time(1, 16),
+            }
+        )
+
+    def remove_a_leave(self):
+        self.env["resource.calendar.leaves"].search([("calendar_id", "=", self.hours.id)])[:1].unlink()
+
+    def give_debriefing_opening_hours_or_take_them(self):
+        self.debriefing.opening_hours_id = False if self.debriefing.opening_hours_id else self.hours
+
+    def shorten_the_hours(self):
+        self.hours.attendance_ids[:1].hour_to -= 1
+
+    def test_a_change_to_opening_hours_or_rooms_is_a_new_etag(self):
+        day = self.local_date(1).isoformat()
+        for path in (
+            f"{FREEBUSY}?token={self.token}&from={day}&to={day}",
+            f"{FREE}?token={self.token}&from={day}&to={day}",
+        ):
+            for change in (
+                self.add_a_leave,
+                self.remove_a_leave,
+                self.give_debriefing_opening_hours_or_take_them,
+                self.shorten_the_hours,
+            ):
+                with self.subTest(path=path, change=change.__name__):
+                    etag = self.url_open(path).headers["ETag"]
+                    self.assertEqual(self.url_open(path, headers={"If-None-Match": etag}).status_code, 304)
+                    change()
+                    self.env.flush_all()
+                    self.assertEqual(self.url_open(path, headers={"If-None-Match": etag}).status_code, 200)
