@@ -43,7 +43,6 @@ class CalendarFeedKey(models.Model):
     )
     access = fields.Selection(
         ACCESS_LEVELS,
-        string="Access",
         required=True,
         default="full",
         help="Full details: bookings as published. Busy only: free/busy time and the room finder in full,"

@@ -23,7 +23,6 @@ class CalendarRoom(models.Model):
     capacity = fields.Integer(help="How many people the room holds.")
     opening_hours_id = fields.Many2one(
         "resource.calendar",
-        string="Opening Hours",
         help="Working hours (in their own time zone, with their leaves) during which the room is open."
         " Outside them it is busy for free/busy time and never offered by the room finder."
         " Empty: open all the time.",

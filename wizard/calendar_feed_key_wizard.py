@@ -33,7 +33,6 @@ class CalendarFeedKeyWizard(models.TransientModel):
     room_ids = fields.Many2many("calendar.room", string="Rooms", help="Empty: every published room.")
     access = fields.Selection(
         ACCESS_LEVELS,
-        string="Access",
         required=True,
         default="full",
         help="Busy only: free/busy time and the room finder, and every booking as Busy elsewhere,"
