@@ -16,7 +16,6 @@ The targets (issue 26): each free/busy answer at most 2x the JSON query; a
 """
 
 import argparse
-import subprocess
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -25,10 +24,8 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "scripts"), str(ROOT)]
 
-from devenv import odoo_command  # noqa: E402
-
 import bench.run as bench_run  # noqa: E402
-from bench.load import DATABASE, wait_for_server  # noqa: E402
+from bench.load import DATABASE, start_server, wait_for_server  # noqa: E402
 from bench.run import FAST_HELP, http_get, populated_odoo, timed  # noqa: E402
 
 ROOMS = 50
@@ -121,11 +118,7 @@ def main():
         published = env["calendar.feed.entry"].search_count([("removed_at", "=", False)])
         token, zone = feed._get_token(), feed._get_settings().timezone
         env.cr.commit()
-        server = subprocess.Popen(
-            odoo_command(config, "-d", DATABASE, "--db-filter", f"^{DATABASE}$", "--http-port", str(PORT),
-                         "--log-level=warn"),
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+        server = start_server(config, PORT, 0, config.parent / "freebusy-server.log")
         try:
             wait_for_server(PORT)
             bench_run.PORT = PORT  # http_get's port
