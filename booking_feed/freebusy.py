@@ -23,6 +23,9 @@ BUSY_TENTATIVE = "BUSY-TENTATIVE"
 BUSY_UNAVAILABLE = "BUSY-UNAVAILABLE"
 #: Where periods of several types overlap, the first type in this order has that time.
 PRECEDENCE = (BUSY_UNAVAILABLE, BUSY, BUSY_TENTATIVE)
+#: How a stored record (``records.dump_record``, compact JSON) says its booking is shown as free: the
+#: only place these characters can be, since a quote inside a JSON string is escaped.
+SHOWN_AS_FREE = '"busy":false'
 #: The longest range free/busy time is answered for: a year, leap or not.
 MAX_RANGE = timedelta(days=366)
 

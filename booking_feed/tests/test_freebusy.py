@@ -13,6 +13,7 @@ from booking_feed.freebusy import (
     BUSY,
     BUSY_TENTATIVE,
     BUSY_UNAVAILABLE,
+    SHOWN_AS_FREE,
     Booking,
     Period,
     RoomFreeBusy,
@@ -21,6 +22,7 @@ from booking_feed.freebusy import (
     outside,
     render_freebusy,
 )
+from booking_feed.records import dump_record
 from booking_feed.statuses import CANCELLED, CONFIRMED, TENTATIVE
 
 ZONE = ZoneInfo("Europe/Brussels")
@@ -215,3 +217,9 @@ def test_outside_is_what_opening_hours_leave_closed():
     ]
     assert outside([], day, day + MINUTE) == [(day, day + MINUTE)]
     assert outside(hours, day, day) == []
+
+
+@pytest.mark.parametrize("text", ['"busy":false', '\\"busy\\":false', 'x", "busy":false'])
+def test_a_stored_record_says_shown_as_free_only_when_it_is(make_event, text):
+    assert SHOWN_AS_FREE in dump_record(make_event(busy=False, title=text, description=text))
+    assert SHOWN_AS_FREE not in dump_record(make_event(title=text, description=text, organizer_name=text))
