@@ -40,6 +40,7 @@ lint: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(VPY) bench/run.py $(ARGS)
 	$(VPY) bench/push.py
+	$(VPY) bench/freebusy.py
 
 bench-load: $(VENV)/.installed
 	$(VPY) bench/load.py $(ARGS)

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import partial
 from urllib.parse import quote
 
 from .encoding import COMPRESS_ON_THE_FLY_FROM, GZIP, gzip_chunks
@@ -48,6 +49,7 @@ class Route:
     what it does not read, as calendar apps add parameters of their own.
     A route that ``needs_build`` answers 503 until the feed is first built;
     one that ``reads_token`` gets the ``token`` parameter with the others.
+    ``front_end`` names the Odoo model whose ``_answer_<route>`` answers it.
     """
 
     parameters: frozenset[str]
@@ -55,14 +57,21 @@ class Route:
     ignores_unknown: bool = False
     needs_build: bool = True
     reads_token: bool = False
+    front_end: str = "calendar.feed.query"
 
 
+#: The front end of free/busy time and the room finder.
+FREE_BUSY = "calendar.feed.freebusy"
 ROUTES = {
     "ics": Route(frozenset({"room", "from", "to"}), is_json=False, ignores_unknown=True),
     "import": Route(frozenset({"room"}), is_json=False, ignores_unknown=True),
     "events": Route(frozenset({"token", *FILTER_PARAMETERS, "limit", "cursor", "since"})),
     "rooms": Route(frozenset({"token", "from", "to"})),
     "next": Route(frozenset({"token", "q", "room", "limit"})),
+    "freebusy": Route(
+        frozenset({"room", "from", "to"}), is_json=False, ignores_unknown=True, front_end=FREE_BUSY
+    ),
+    "free": Route(frozenset({"token", "from", "to", "minutes", "capacity", "room"}), front_end=FREE_BUSY),
     # The page reads the feed itself, and waits for its first build by itself.
     "display": Route(
         frozenset({"token", "room", "refresh", "theme"}), is_json=False, needs_build=False, reads_token=True
@@ -128,6 +137,8 @@ class Answer:
             return plain
         if self.stored_gzip:
             body = self.stored_gzip
+        elif callable(self.body):  # made only if sent: compressed whatever its size, a 304 makes none
+            body = partial(_gzipped, self.body)
         elif len(body := self.read()) >= COMPRESS_ON_THE_FLY_FROM:
             body = gzip_chunks([body])
         else:
@@ -136,6 +147,16 @@ class Answer:
         # with different zlib builds behind one proxy could differ, which matters only for Range.
         headers = (*plain.headers, ("Content-Encoding", GZIP))
         return replace(plain, body=body, etag=f"{self.etag}-{GZIP}", headers=headers)
+
+
+def _gzipped(make_body):
+    return gzip_chunks([make_body()])
+
+
+def lazy_answer(content_type, make_body, etag) -> Answer:
+    """A 200 whose body ``make_body()`` is made only when sent: a 304 is decided from ``etag``, which
+    the caller knows beforehand. No Last-Modified: the ETag says more than the feed's date."""
+    return Answer(content_type, make_body, etag=etag, headers=DATA_HEADERS)
 
 
 def attachment_disposition(name: str, extension: str) -> str:

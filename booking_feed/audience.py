@@ -9,7 +9,7 @@ sync tokens are bound to) are written here once.
 
 from dataclasses import dataclass, replace
 
-from .records import FeedEvent
+from .records import BUSY_TITLE, FeedEvent
 from .sync import filter_signature
 
 
@@ -23,11 +23,14 @@ class Audience:
     archived ones too, among which a delta reports bookings that left
     (None with ``rooms``). ``key_id``: the named key asking, for its usage
     log; None for the main link and for audiences that are not keys.
+    ``busy_only``: it reads free/busy time in full, and every booking as
+    "Busy", with no description nor organizer (a key for a public website).
     """
 
     rooms: tuple[str, ...] | None = None
     seen_rooms: tuple[str, ...] | None = None
     key_id: int | None = None
+    busy_only: bool = False
 
     @property
     def is_limited(self) -> bool:
@@ -47,11 +50,26 @@ class Audience:
         """Whether a booking of ``room_codes`` also books a room this audience was not given."""
         return self.rooms is not None and not set(room_codes) <= set(self.rooms)
 
+    @property
+    def reads_as_published(self) -> bool:
+        """Whether it reads every booking as the feed publishes it: the stored feeds are its own."""
+        return not self.is_limited and not self.busy_only
+
     def trim(self, event: FeedEvent) -> FeedEvent:
-        """``event`` without the rooms this audience was not given: it never learns their names."""
+        """``event`` as this audience may read it: without the rooms it was not given (it never
+        learns their names) and, busy only, as "Busy" with no description nor organizer."""
+        if self.busy_only:
+            event = replace(
+                event, title=BUSY_TITLE, private=True, description="", organizer_name="", organizer_email=""
+            )
         if not self.names_rooms_outside(room.code for room in event.rooms):
             return event
         return replace(event, rooms=tuple(room for room in event.rooms if room.code in self.rooms))
+
+    def title_may_match(self, words) -> bool:
+        """Whether a title search for ``words`` may match anything: to a busy-only audience every
+        title is "Busy", and it must not learn which bookings a real word would find."""
+        return not self.busy_only or all(word.casefold() in BUSY_TITLE.casefold() for word in words)
 
     def signature(self, query_items) -> str:
         """What its sync tokens and cursors are bound to: the filters (``(name, values)`` pairs) and,

@@ -241,22 +241,45 @@ class SyncCollection:
     limit: int | None = None
 
 
-def parse_report(body: bytes) -> CalendarQuery | Multiget | SyncCollection:
-    """A REPORT body: calendar-query, calendar-multiget or sync-collection."""
+@dataclass(frozen=True)
+class FreeBusyQuery:
+    """``free-busy-query`` (RFC 4791, 7.10): the calendar's busy time in ``[start, end)`` (open where
+    None, up to the published window)."""
+
+    start: datetime | None
+    end: datetime | None
+
+
+def parse_report(body: bytes) -> CalendarQuery | Multiget | SyncCollection | FreeBusyQuery:
+    """A REPORT body: calendar-query, calendar-multiget, sync-collection or free-busy-query."""
     root = parse_xml(body)
     readers = {
         clark(CALDAV, "calendar-query"): _calendar_query,
         clark(CALDAV, "calendar-multiget"): _multiget,
         clark(DAV, "sync-collection"): _sync_collection,
+        clark(CALDAV, "free-busy-query"): _free_busy_query,
     }
     if root.tag not in readers:
         raise DavError(
             403,
             f"unsupported report {shown(str(root.tag))}: the reports of this server are calendar-query, "
-            "calendar-multiget and sync-collection",
+            "calendar-multiget, sync-collection and free-busy-query",
             clark(DAV, "supported-report"),
         )
     return readers[root.tag](root)
+
+
+def _free_busy_query(root) -> FreeBusyQuery:
+    """Exactly one time-range, with a start, an end or both (RFC 4791, 9.9)."""
+    ranges = root.findall(clark(CALDAV, "time-range"))
+    if len(ranges) != 1 or len(root) != 1:
+        raise bad_request("a free-busy-query holds one CALDAV:time-range and nothing else")
+    start, end = _utc_attribute(ranges[0], "start"), _utc_attribute(ranges[0], "end")
+    if start is None and end is None:
+        raise bad_request("time-range: a start, an end or both")
+    if start and end and end <= start:
+        raise bad_request("time-range: the end must be after the start")
+    return FreeBusyQuery(start, end)
 
 
 def _calendar_query(root) -> CalendarQuery:

@@ -187,5 +187,6 @@ REPORTS = tuple(
         clark(CALDAV, "calendar-query"),
         clark(CALDAV, "calendar-multiget"),
         clark(DAV, "sync-collection"),
+        clark(CALDAV, "free-busy-query"),
     )
 )

@@ -120,7 +120,7 @@ def calendar_envelope(
     """
     interval = vDuration(refresh_interval).to_ical().decode()
     head = [
-        *_calendar_head(prodid),
+        *calendar_head(prodid),
         _line("METHOD", "PUBLISH"),
         _text("NAME", name),
         _text("X-WR-CALNAME", name),
@@ -135,7 +135,8 @@ def calendar_envelope(
     return "".join(head).encode(), ("END:VCALENDAR" + CRLF).encode()
 
 
-def _calendar_head(prodid):
+def calendar_head(prodid) -> list[str]:
+    """The first lines of every VCALENDAR: BEGIN, VERSION, PRODID, CALSCALE."""
     return [
         "BEGIN:VCALENDAR" + CRLF,
         _line("VERSION", "2.0"),
@@ -157,7 +158,7 @@ def calendar_object(vevent_block: bytes, prodid=DEFAULT_PRODID) -> bytes:
 @lru_cache(maxsize=4)
 def _object_envelope(prodid):
     """Made once: a build makes an object of every booking, to digest it."""
-    return "".join(_calendar_head(prodid)).encode(), ("END:VCALENDAR" + CRLF).encode()
+    return "".join(calendar_head(prodid)).encode(), ("END:VCALENDAR" + CRLF).encode()
 
 
 @lru_cache(maxsize=8)

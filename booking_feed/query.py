@@ -31,6 +31,7 @@ MAX_TEXT_LENGTH = 100
 FIRST_YEAR, LAST_YEAR = 1000, 2999
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _SHOWN_LENGTH = 40
+_WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")
 #: The groups of _MOMENT that are not whole numbers (a fraction's leading zeros count).
 _NOT_NUMBERS = {"fraction", "utc", "sign"}
 #: RFC 3339 full-date, optionally with "T" full-time (5.6: T and Z in either case); a space for the
@@ -85,6 +86,17 @@ def checked_values(params, name, *, at_most=1) -> list[str]:
         if _CONTROL.search(value):
             raise QueryError(f"{name}: {shown(value)} contains control characters")
     return values
+
+
+def whole_number(params, name, *, lowest, highest, default):
+    """The value of parameter ``name``, a whole number from ``lowest`` to ``highest``; ``default``
+    when it is not given. Digits only (ASCII): no sign, exponent, fraction or spaces."""
+    values = checked_values(params, name)
+    if not values:
+        return default
+    if not (_WHOLE_NUMBER.fullmatch(values[0]) and lowest <= int(values[0]) <= highest):
+        raise QueryError(f"{name}: {shown(values[0])} is not a whole number from {lowest} to {highest}")
+    return int(values[0])
 
 
 def _parse_moment(name, value, zone, *, is_end):

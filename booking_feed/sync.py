@@ -10,18 +10,16 @@ secret, and checked on the way in.
 import base64
 import hashlib
 import json
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
 from .api import FeedError
-from .query import QueryError, checked_values, shown
+from .query import QueryError, checked_values, whole_number
 
 TOKEN_VERSION = 1
 #: Stamps and ids are PostgreSQL integers: a token claiming more was not issued here.
 MAX_NUMBER = 2**31 - 1
 _CURSOR_START_FORMAT = "%Y-%m-%d %H:%M:%S"
-_LIMIT = re.compile(r"[0-9]{1,9}")
 
 
 class SyncTokenExpired(FeedError):
@@ -141,12 +139,10 @@ def parse_paging(params, signature, *, default_limit, max_limit) -> Paging:
 
     Without ``limit`` the answer has ``default_limit`` events; 0 means all.
     """
-    limits, cursors, sinces = (checked_values(params, name) for name in ("limit", "cursor", "since"))
-    limit_text = limits[0] if limits else str(default_limit)
-    if limits and not (_LIMIT.fullmatch(limit_text) and 1 <= int(limit_text) <= max_limit):
-        raise QueryError(f"limit: {shown(limit_text)} is not a whole number from 1 to {max_limit}")
+    limit = whole_number(params, "limit", lowest=1, highest=max_limit, default=default_limit)
+    cursors, sinces = (checked_values(params, name) for name in ("cursor", "since"))
     cursor = Cursor.decode(cursors[0], signature) if cursors and cursors[0] else None
     since = decode_sync_token(sinces[0], signature) if sinces and sinces[0] else None
     if cursor and cursor.since != since:
         raise QueryError("cursor: belongs to a request with another since; repeat that request's since")
-    return Paging(limit=int(limit_text), cursor=cursor, since=since)
+    return Paging(limit=limit, cursor=cursor, since=since)

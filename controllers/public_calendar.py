@@ -71,6 +71,14 @@ class PublicCalendarController(http.Controller):
     def public_calendar_next(self, **_params):
         return self._respond("next")
 
+    @feed_route(f"{FEED_PATH}/freebusy.ics")
+    def public_calendar_freebusy(self, **_params):
+        return self._respond("freebusy")
+
+    @feed_route(f"{FEED_PATH}/free.json", cors="*")
+    def public_calendar_free(self, **_params):
+        return self._respond("free")
+
     @feed_route(DISPLAY_PATH)
     def room_display(self, **_params):
         return self._respond("display")

@@ -1,5 +1,10 @@
 # The mixins first: the models below inherit them.
-from . import calendar_feed_body_mixin, calendar_feed_change_mixin, calendar_feed_push_oauth_mixin  # isort: skip
+from . import (  # isort: skip
+    calendar_feed_body_mixin,
+    calendar_feed_change_mixin,
+    calendar_feed_push_oauth_mixin,
+    calendar_feed_reader_freebusy_mixin,
+)
 from . import (
     calendar_event,
     calendar_feed,
@@ -7,6 +12,7 @@ from . import (
     calendar_feed_dav,
     calendar_feed_display,
     calendar_feed_entry,
+    calendar_feed_freebusy,
     calendar_feed_key,
     calendar_feed_push,
     calendar_feed_push_object,

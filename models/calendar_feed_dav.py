@@ -26,6 +26,7 @@ from ..booking_feed.dav_request import (
     DAV,
     WRITE_PRIVILEGES,
     DavError,
+    FreeBusyQuery,
     Multiget,
     SyncCollection,
     clark,
@@ -50,6 +51,7 @@ from ..booking_feed.dav_response import (
     multistatus,
     need_privileges,
 )
+from ..booking_feed.freebusy import RoomFreeBusy, asked_range
 from ..booking_feed.ics import timezone_calendar
 from ..booking_feed.query import FeedQuery
 from ..booking_feed.sync import SyncTokenExpired, check_sync_token
@@ -230,9 +232,11 @@ class CalendarFeedDav(models.AbstractModel):
 
     @api.model
     def _report(self, request, report):
-        """A REPORT on a calendar: sync-collection, calendar-multiget or calendar-query."""
+        """A REPORT on a calendar: sync-collection, calendar-multiget, calendar-query or free-busy-query."""
         if request.target.kind != "collection":
             raise DavError(403, "reports are answered by calendars", clark(DAV, "supported-report"))
+        if isinstance(report, FreeBusyQuery):
+            return self._free_busy(request, report)
         if isinstance(report, SyncCollection):
             return self._sync_collection(request, report)
         if isinstance(report, Multiget):
@@ -243,6 +247,26 @@ class CalendarFeedDav(models.AbstractModel):
             else self._members(request, start=report.start, end=report.end)
         )
         return _multistatus(self._objects(request, domain, report.props), report.props)
+
+    @api.model
+    def _free_busy(self, request, report, now=None):
+        """free-busy-query (RFC 4791, 7.10): one VFREEBUSY of the calendar's busy periods in the range
+        asked (at most 366 days, clipped to the window); the calendar of all rooms is busy when any
+        of its rooms is booked."""
+        settings, audience, code = request.settings, request.audience, request.target.collection
+        window = settings.window(now or datetime.now(timezone.utc))
+        start, end = asked_range(FeedQuery(start=report.start, end=report.end), window)
+        Reader = self.env["calendar.feed.reader"]
+        if code == ALL_ROOMS:
+            periods = Reader._busy_periods_together(
+                settings, Reader._rooms(audience).mapped("code"), start, end
+            )
+            calendar = RoomFreeBusy(ALL_ROOMS, clean_text(settings.name), tuple(periods))
+        else:
+            periods = Reader._busy_periods(settings, [code], start, end)[code]
+            calendar = RoomFreeBusy(code, Reader._rooms(audience, [code]).name, tuple(periods))
+        body = Reader._freebusy_calendar(request.feed, [calendar], start, end, method=None)
+        return data_answer(ICS_CONTENT_TYPE, body, None)  # no Last-Modified: opening hours are not the feed's
 
     @api.model
     def _multiget(self, request, report):
@@ -296,7 +320,11 @@ class CalendarFeedDav(models.AbstractModel):
     def _get(self, request):
         """GET or HEAD: an object's calendar, a calendar's ICS feed, or a line for people."""
         target, Reader = request.target, self.env["calendar.feed.reader"]
-        if target.kind == "collection" and target.collection == ALL_ROOMS and not request.audience.is_limited:
+        if (
+            target.kind == "collection"
+            and target.collection == ALL_ROOMS
+            and request.audience.reads_as_published
+        ):
             return request.feed._stored_answer("ics")
         if target.kind == "collection":
             query = _query(target.collection)

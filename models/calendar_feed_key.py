@@ -10,6 +10,8 @@ from odoo.exceptions import UserError
 PREFIX_LENGTH = 8
 #: What ``secrets.token_urlsafe(32)`` makes: anything else is not a key, and is not looked up.
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{43}")
+#: What a key reads: bookings as published, or only when rooms are busy.
+ACCESS_LEVELS = [("full", "Full details"), ("busy", "Busy only")]
 #: Columns only ``generate`` sets.
 SECRET_FIELDS = ("prefix", "token_hash")
 
@@ -38,6 +40,14 @@ class CalendarFeedKey(models.Model):
         "calendar.room",
         string="Rooms",
         help="The key answers only for these rooms, and names only these. Empty: every published room.",
+    )
+    access = fields.Selection(
+        ACCESS_LEVELS,
+        required=True,
+        default="full",
+        help="Full details: bookings as published. Busy only: free/busy time and the room finder in full,"
+        " and every booking as Busy, with no description nor organizer, on every other route"
+        " (for a public website or a partner institution).",
     )
     active = fields.Boolean(default=True, help="Revoked keys are archived: their links stop working.")
     prefix = fields.Char(readonly=True, index=True, help="The first characters of the secret.")
@@ -101,10 +111,12 @@ class CalendarFeedKey(models.Model):
         return key._get_audience() if key else None
 
     def _get_audience(self):
-        """Who the key opens the feeds to: its rooms (every published room if it has none)."""
+        """Who the key opens the feeds to: its rooms (every published room if it has none), in full
+        or busy only."""
         self.ensure_one()
         # Archived rooms too: a key limited to an archived room sees nothing, not everything.
-        return self.sudo().with_context(active_test=False).room_ids._get_feed_audience(key_id=self.id)
+        rooms = self.sudo().with_context(active_test=False).room_ids
+        return rooms._get_feed_audience(key_id=self.id, busy_only=self.access == "busy")
 
     # -- usage ----------------------------------------------------------------
 

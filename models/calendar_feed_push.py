@@ -218,7 +218,7 @@ class CalendarFeedPush(models.Model):
     @api.model
     def _cron_resync(self):
         """Nightly: every target compares its whole calendar (Odoo wins over remote edits)."""
-        self.search([]).write({"resync_requested": True})
+        self.search([("resync_requested", "=", False)]).write({"resync_requested": True})
         self._trigger_push()
 
     @api.model

@@ -35,7 +35,7 @@ class CalendarFeedPushObject(models.Model):
         "Refused ETag", help="ETag of the version the server refused; tried again once it changes."
     )
     error = fields.Char(help="Why the server refused it.")
-    pushed_at = fields.Datetime("Pushed At")
+    pushed_at = fields.Datetime()
 
     _booking_unique = models.Constraint("UNIQUE(push_id, event_id)", "A booking is pushed once per target.")
 

@@ -55,7 +55,8 @@ class CalendarFeedQuery(models.AbstractModel):
         only. The answer is in the coding that ``accept_encoding`` (the
         request's header) prefers, and says which key it was for
         (``key_id``, None for the main link). Each route of ``ROUTES`` is
-        answered by its ``_answer_<route>`` method.
+        answered by the ``_answer_<route>`` method of its front end (this
+        model, or the one the route names).
         """
         if route_name == "openapi":
             return self._answer_openapi()
@@ -73,7 +74,8 @@ class CalendarFeedQuery(models.AbstractModel):
                 check_parameters(set(args), route.parameters)
             read = route.parameters if route.reads_token else route.parameters - {"token"}
             params = {name: args.getlist(name) for name in read & set(args)}
-            answer = getattr(self, f"_answer_{route_name}")(feed, settings, audience, params)
+            front_end = self.env[route.front_end]
+            answer = getattr(front_end, f"_answer_{route_name}")(feed, settings, audience, params)
             if answer is None:  # e.g. a display of a room the token does not open
                 return None
             answer = answer.encoded(choose_encoding(accept_encoding))
@@ -106,7 +108,7 @@ class CalendarFeedQuery(models.AbstractModel):
     def _answer_ics(self, feed, settings, audience, params):
         """The ICS feed subscribers read, narrowed by ``room``, ``from`` and ``to`` if given: the
         live bookings only, so a removed one simply vanishes from every calendar app."""
-        if not params and not audience.is_limited:
+        if not params and audience.reads_as_published:
             return feed._stored_answer("ics")
         body, _name = self.env["calendar.feed.reader"]._calendar_asked(settings, audience, params)
         return data_answer(ICS_CONTENT_TYPE, body, feed.last_modified)
@@ -125,7 +127,7 @@ class CalendarFeedQuery(models.AbstractModel):
     @api.model
     def _answer_events(self, feed, settings, audience, params):
         """The JSON feed: all of it, or filtered, paged or incremental (``since``)."""
-        if not params and not audience.is_limited:
+        if not params and audience.reads_as_published:
             return feed._stored_answer("json")
         Reader = self.env["calendar.feed.reader"]
         query = Reader._parse_query(params, settings, audience, statuses=LISTED_STATUSES)

@@ -30,12 +30,14 @@ class CalendarFeedReader(models.AbstractModel):
     The ICS and JSON routes, CalDAV, displays and webhooks ask here, with
     who is asking (an :class:`~..booking_feed.audience.Audience`), the
     feed's settings (read once per request) and the request's filters, and
-    get data back: rooms, domains of entries, texts, pages. Nothing here
+    get data back: rooms, domains of entries, texts, pages, busy periods (from
+    its free/busy mixin). Nothing here
     makes an HTTP answer, and front ends never call each other. Everything
     is read from the stored entries: no booking is read at request time.
     """
 
     _name = "calendar.feed.reader"
+    _inherit = ["calendar.feed.reader.freebusy.mixin"]
     _description = "External Calendar Published Bookings"
 
     # -- rooms ------------------------------------------------------------------
@@ -103,7 +105,9 @@ class CalendarFeedReader(models.AbstractModel):
         """Entries overlapping ``[start, end)`` that match ``query``'s rooms, words and statuses,
         among the rooms of ``audience``; tombstones included."""
         domain = self._overlap_domain(start, end) & self._naming_rooms(audience.reads(query.room_codes))
-        for word in query.text.split():
+        if not audience.title_may_match(query.text.split()):
+            return Domain.FALSE
+        for word in query.text.split() if not audience.busy_only else ():
             domain &= Domain("title", "=ilike", f"%{escape_psql(word)}%")
         if query.statuses:
             domain &= Domain("status", "in", list(query.statuses))
@@ -127,14 +131,15 @@ class CalendarFeedReader(models.AbstractModel):
     def _published_texts(self, entries, column, audience, settings):
         """The stored ``ics_block`` or ``json_object`` of each entry, in order, as ``audience`` may
         read it: a booking that also books rooms outside its rooms is rendered again from its
-        stored record without them, so it never learns their names."""
+        stored record without them, so it never learns their names; to a busy-only audience every
+        booking is rendered again, as "Busy"."""
         if not entries:
             return []
         rows = self.env.execute_query(
             SQL(
                 "SELECT id, %s, CASE WHEN %s THEN record END FROM calendar_feed_entry WHERE id = ANY(%s)",
                 SQL.identifier("calendar_feed_entry", column),
-                self._names_rooms_outside(audience),
+                self._rendered_again_for(audience),
                 entries.ids,
             )
         )
@@ -263,7 +268,7 @@ class CalendarFeedReader(models.AbstractModel):
                to_char(calendar_feed_entry.modified_at, 'Dy, DD Mon YYYY HH24:MI:SS "GMT"'), %s, %s""",
             len(calendar_object(b"")),  # the object's envelope
             SQL("calendar_feed_entry.ics_block") if with_data else SQL("NULL"),
-            self._names_rooms_outside(audience),
+            self._rendered_again_for(audience),
         )
         rows = self.env.execute_query(Entry._search(domain, order="start_at, event_id").select(columns))
         objects = [CalendarObject(*row[:5], data=row[5] and calendar_object(row[5].encode())) for row in rows]
@@ -304,8 +309,11 @@ class CalendarFeedReader(models.AbstractModel):
         return stamps
 
     @staticmethod
-    def _names_rooms_outside(audience):
-        """SQL: whether an entry books a room ``audience`` was not given (never, for every room)."""
+    def _rendered_again_for(audience):
+        """SQL: whether an entry is rendered again for ``audience`` (:meth:`Audience.trim`): every
+        entry for a busy-only audience, else those that book a room it was not given."""
+        if audience.busy_only:
+            return SQL("TRUE")
         if not audience.is_limited:
             return SQL("FALSE")
         return SQL("NOT calendar_feed_entry.rooms_booked <@ %s::varchar[]", list(audience.rooms))

@@ -21,6 +21,12 @@ class CalendarRoom(models.Model):
     sequence = fields.Integer(default=10)
     location = fields.Char("Building / Location")
     capacity = fields.Integer(help="How many people the room holds.")
+    opening_hours_id = fields.Many2one(
+        "resource.calendar",
+        help="Working hours (in their own time zone, with their leaves) during which the room is open."
+        " Outside them it is busy for free/busy time and never offered by the room finder."
+        " Empty: open all the time.",
+    )
     color = fields.Integer()
     active = fields.Boolean(default=True)
     is_published = fields.Boolean(
@@ -107,15 +113,18 @@ class CalendarRoom(models.Model):
         action["context"] = {"default_room_ids": self.ids}
         return action
 
-    def _get_feed_audience(self, key_id=None):
+    def _get_feed_audience(self, key_id=None, busy_only=False):
         """The audience of a key, webhook or push target limited to these rooms: it reads those that
         are published, and learns of departures from all of them, archived or unpublished too. No
         rooms: every published room. Archived rooms are passed too: they narrow, never widen."""
         if not self:
-            return Audience(key_id=key_id)
+            return Audience(key_id=key_id, busy_only=busy_only)
         published = self.filtered(lambda room: room.active and room.is_published).sorted()
         return Audience(
-            rooms=tuple(published.mapped("code")), seen_rooms=tuple(self.mapped("code")), key_id=key_id
+            rooms=tuple(published.mapped("code")),
+            seen_rooms=tuple(self.mapped("code")),
+            key_id=key_id,
+            busy_only=busy_only,
         )
 
     def _to_feed_room(self):

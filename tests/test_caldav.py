@@ -66,17 +66,8 @@ def responses(response):
     return found, statuses
 
 
-@tagged("post_install", "-at_install")
-class TestCalDav(FeedCase, HttpCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.token = cls.enable_endpoint()
-        cls.book_one_of_each()
-        cls.sim_room.color = 4
-        cls.sim_key = cls.env["calendar.feed.key"].generate(
-            {"name": "Sim", "room_ids": [(6, 0, cls.sim_room.ids)]}
-        )
+class CalDavRequests:
+    """Requests to our CalDAV, raw (``dav``) or by a real client (``calendars``); mixed into an HttpCase."""
 
     def dav(self, method, path, body=None, *, depth=None, token=None, headers=None):
         headers = dict(headers or {})
@@ -100,6 +91,19 @@ class TestCalDav(FeedCase, HttpCase):
         with self.allow_requests(all_requests=True):
             url = f"{self.base_url()}/.well-known/caldav"
             yield caldav.DAVClient(url=url, username="it", password=self.token).principal().calendars()
+
+
+@tagged("post_install", "-at_install")
+class TestCalDav(CalDavRequests, FeedCase, HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.token = cls.enable_endpoint()
+        cls.book_one_of_each()
+        cls.sim_room.color = 4
+        cls.sim_key = cls.env["calendar.feed.key"].generate(
+            {"name": "Sim", "room_ids": [(6, 0, cls.sim_room.ids)]}
+        )
 
     @contextmanager
     def sim_calendar(self):
@@ -222,6 +226,7 @@ class TestCalDav(FeedCase, HttpCase):
             element.tag for element in props[f"{{{DAV}}}supported-report-set"].iterfind(".//d:report/*", NS)
         }
         self.assertIn(f"{{{DAV}}}sync-collection", reports)
+        self.assertIn(f"{{{CALDAV}}}free-busy-query", reports)
         self.assertNotIn("{urn:x}nothing", props)
         [missing] = etree.fromstring(response.content).iterfind(
             "d:response/d:propstat[d:status='HTTP/1.1 404 Not Found']", NS
@@ -536,6 +541,8 @@ FRAGMENTS = [
     "</c:comp-filter>",
     '<c:time-range start="20260101T000000Z"/>',
     '<c:time-range end="99999999T999999Z"/>',
+    '<c:time-range start="20260101T000000Z" end="20280101T000000Z"/>',
+    '<c:time-range start="29991231T000000Z" end="20260101T000000Z"/>',
     "<c:filter>",
     "</c:filter>",
     "<d:href>/w/caldav/calendars/all/1.ics</d:href>",
@@ -562,6 +569,7 @@ ROOT_ELEMENTS = [
     "c:calendar-query",
     "c:calendar-multiget",
     "d:sync-collection",
+    "c:free-busy-query",
     "x",
     "d:propertyupdate",
 ]

@@ -27,6 +27,8 @@ ROUTES = {
     "/w/api/v2/public-calendar.json": ["room", "q", "limit", "since"],
     f"{BASE}/rooms.json": ["from", "to"],
     f"{BASE}/next.json": ["q", "room", "limit"],
+    f"{BASE}/freebusy.ics": ["room", "from", "to"],
+    f"{BASE}/free.json": ["from", "to", "minutes", "capacity", "room"],
     "/w/api/v2/openapi.yml": [],
     "/w/display": ["room", "refresh", "theme"],
 }
@@ -113,6 +115,7 @@ class TestFeedFuzz(FeedCase, HttpCase):
         cls.key_token = cls.env["calendar.feed.key"].generate(
             {"name": "Fuzz", "room_ids": [(6, 0, cls.sim_room.ids)]}
         )["token"]
+        cls.busy_token = cls.env["calendar.feed.key"].generate({"name": "Busy", "access": "busy"})["token"]
         cls.set_feed_param("publish_tentative", True)
         now = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
         for hours in (1, 5, 30):
@@ -136,6 +139,8 @@ class TestFeedFuzz(FeedCase, HttpCase):
             "q": ["OSCE", "osce debrief", "%", "_"],
             "status": ["confirmed", "tentative", "cancelled"],
             "limit": ["1", "10", "1000"],
+            "minutes": ["1", "90", "527040"],
+            "capacity": ["0", "8", "100000"],
             "cursor": [first_page["nextCursor"]],
             "since": [full["syncToken"]],
             "refresh": ["10", "60", "3600"],
@@ -170,7 +175,7 @@ class TestFeedFuzz(FeedCase, HttpCase):
         try:
             for path, names in ROUTES.items():
                 for _ in range(REQUESTS_PER_ROUTE):
-                    token = rng.choice([self.token, self.key_token])
+                    token = rng.choice([self.token, self.key_token, self.busy_token])
                     pairs = [("token", token)] if rng.random() < 0.9 else [("token", values("token"))]
                     chosen = [*names, "token", "unknown", "x\x00"]
                     for name in rng.sample(chosen, rng.randint(1, min(4, len(chosen)))):

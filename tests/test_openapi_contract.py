@@ -24,6 +24,7 @@ SEED = 20261203
 #: two parameters, or a cursor or sync token that only this server can make (any other is refused).
 RULES_NO_SCHEMA_STATES = (
     "to: must be after from",
+    "days asked for, at most 366",
     "not a cursor this API issued",
     "not a since this API issued",
     "issued for other filters",

@@ -2,6 +2,8 @@ import json
 
 from odoo import api, fields, models
 
+from ..models.calendar_feed_key import ACCESS_LEVELS
+
 #: The context key that carries the new key's links (JSON text) to the dialog that shows them.
 LINKS_CONTEXT_KEY = "external_calendar_key_links"
 LINK_FIELDS = (
@@ -29,6 +31,13 @@ class CalendarFeedKeyWizard(models.TransientModel):
 
     name = fields.Char(required=True, help="Who or what the key is for, e.g. Reception display or IT sync.")
     room_ids = fields.Many2many("calendar.room", string="Rooms", help="Empty: every published room.")
+    access = fields.Selection(
+        ACCESS_LEVELS,
+        required=True,
+        default="full",
+        help="Busy only: free/busy time and the room finder, and every booking as Busy elsewhere,"
+        " with no description nor organizer.",
+    )
     # Not stored: they are computed from the action's context only, so no save of this dialog
     # (not even the web client's save when the page is left) can write the secret anywhere.
     ics_url = fields.Char("ICS Link", compute="_compute_links")
@@ -50,7 +59,7 @@ class CalendarFeedKeyWizard(models.TransientModel):
         """Make the key and open the dialog with its links."""
         self.ensure_one()
         key = self.env["calendar.feed.key"].generate(
-            {"name": self.name, "room_ids": [(6, 0, self.room_ids.ids)]}
+            {"name": self.name, "room_ids": [(6, 0, self.room_ids.ids)], "access": self.access}
         )
         Feed, token = self.env["calendar.feed"], key["token"]
         links = {

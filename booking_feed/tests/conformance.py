@@ -53,6 +53,25 @@ def _check_physical_lines(data):
             _fail(f"line {number} is folded inside a UTF-8 character")
 
 
+def _check_freebusy(freebusy, uids):
+    """RFC 5545 3.6.4: UID and DTSTAMP; FREEBUSY periods in UTC, inside DTSTART/DTEND, in order."""
+    for required in ("UID", "DTSTAMP"):
+        if required not in freebusy:
+            _fail(f"a VFREEBUSY has no {required}")
+    if str(freebusy["UID"]) in uids:
+        _fail(f"UID {freebusy['UID']} appears twice")
+    uids.add(str(freebusy["UID"]))
+    lines = freebusy.get("FREEBUSY", [])
+    periods = [line.dt for line in (lines if isinstance(lines, list) else [lines])]
+    for start, end in periods:
+        if start.utcoffset() is None or start.utcoffset() or end.utcoffset():
+            _fail(f"FREEBUSY {start}/{end} is not in UTC")
+        if not freebusy["DTSTART"].dt <= start < end <= freebusy["DTEND"].dt:
+            _fail(f"FREEBUSY {start}/{end} is empty or outside DTSTART/DTEND")
+    if periods != sorted(periods):
+        _fail("FREEBUSY periods are not in order")
+
+
 def _check_text_escaping(lines):
     for line in lines:
         name = re.split(r"[;:]", line, maxsplit=1)[0]
@@ -75,6 +94,8 @@ def _check_components(calendar, lines):
         if str(event["UID"]) in uids:
             _fail(f"UID {event['UID']} appears twice")
         uids.add(str(event["UID"]))
+    for freebusy in calendar.walk("VFREEBUSY"):
+        _check_freebusy(freebusy, uids)
     used_zones = {match.group(1) for line in lines for match in _TZID.finditer(line.split(":", 1)[0])}
     defined_zones = {str(zone["TZID"]) for zone in calendar.walk("VTIMEZONE")}
     if missing := used_zones - defined_zones:

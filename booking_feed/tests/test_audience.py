@@ -41,3 +41,35 @@ def test_tokens_of_a_limited_audience_are_bound_to_its_rooms():
     assert EVERY_ROOM.signature(filters) == filter_signature(filters)
     assert SIM_ONLY.signature(filters) != EVERY_ROOM.signature(filters)
     assert SIM_ONLY.signature(filters) != Audience(rooms=("SIM1", "DEBRIEF")).signature(filters)
+
+
+BUSY_SIM_ONLY = Audience(rooms=("SIM1",), seen_rooms=("SIM1",), busy_only=True)
+
+
+def test_a_busy_only_audience_reads_every_booking_as_busy(make_event):
+    event = make_event(
+        rooms=(SIM_ROOM, DEBRIEF),
+        description="Board plans",
+        organizer_name="Dr. Organizer",
+        organizer_email="organizer@example.com",
+    )
+    busy = BUSY_SIM_ONLY.trim(event)
+    assert (busy.public_title, busy.public_description, busy.title) == ("Busy", "", "Busy")
+    assert (busy.organizer_name, busy.organizer_email, busy.private) == ("", "", True)
+    assert busy.rooms == (SIM_ROOM,)
+    assert (busy.start, busy.end, busy.status, busy.busy) == (
+        event.start,
+        event.end,
+        event.status,
+        event.busy,
+    )
+    assert not BUSY_SIM_ONLY.reads_as_published
+    assert not Audience(busy_only=True).reads_as_published
+    assert EVERY_ROOM.reads_as_published
+
+
+def test_a_busy_only_audience_learns_nothing_from_a_title_search():
+    assert BUSY_SIM_ONLY.title_may_match(["bus"])
+    assert BUSY_SIM_ONLY.title_may_match([])
+    assert not BUSY_SIM_ONLY.title_may_match(["busy", "OSCE"])
+    assert EVERY_ROOM.title_may_match(["OSCE"])

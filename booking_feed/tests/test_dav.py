@@ -21,6 +21,7 @@ from booking_feed.dav_request import (
     DAV,
     CalendarQuery,
     DavError,
+    FreeBusyQuery,
     Multiget,
     PropRequest,
     SyncCollection,
@@ -188,8 +189,41 @@ def test_other_reports_are_refused_with_supported_report():
         parse_report(body)
     assert (caught.value.status, caught.value.condition) == (403, clark(DAV, "supported-report"))
     assert str(caught.value).endswith(
-        ": the reports of this server are calendar-query, calendar-multiget and sync-collection"
+        ": the reports of this server are calendar-query, calendar-multiget, sync-collection"
+        " and free-busy-query"
     )
+
+
+FREE_BUSY_QUERY = b"""<C:free-busy-query xmlns:C="urn:ietf:params:xml:ns:caldav">
+  <C:time-range start="20060104T140000Z" end="20060105T220000Z"/></C:free-busy-query>"""
+
+
+def test_free_busy_query_reads_its_time_range():
+    report = parse_report(FREE_BUSY_QUERY)
+    assert report == FreeBusyQuery(
+        datetime(2006, 1, 4, 14, tzinfo=timezone.utc), datetime(2006, 1, 5, 22, tzinfo=timezone.utc)
+    )
+    assert parse_report(FREE_BUSY_QUERY.replace(b' end="20060105T220000Z"', b"")).end is None
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b'<C:free-busy-query xmlns:C="urn:ietf:params:xml:ns:caldav"/>', "a free-busy-query holds one"),
+        (
+            FREE_BUSY_QUERY.replace(b'start="20060104T140000Z" end="20060105T220000Z"', b""),
+            "time-range: a start",
+        ),
+        (FREE_BUSY_QUERY.replace(b"20060104T14", b"20060106T14"), "time-range: the end must be after"),
+        (FREE_BUSY_QUERY.replace(b"20060104T140000Z", b"2006-01-04"), "time-range start: a UTC date-time"),
+        (FREE_BUSY_QUERY.replace(b"/></C:", b"/><C:time-range/></C:"), "a free-busy-query holds one"),
+    ],
+)
+def test_malformed_free_busy_queries_are_a_400_with_the_reason(body, reason):
+    with pytest.raises(DavError) as caught:
+        parse_report(body)
+    assert caught.value.status == 400
+    assert str(caught.value).startswith(reason)
 
 
 # -- hostile bodies -----------------------------------------------------------------------------
