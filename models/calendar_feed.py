@@ -70,24 +70,6 @@ class CalendarFeed(models.Model):
     last_error = fields.Text(readonly=True)
     last_error_at = fields.Datetime(readonly=True)
 
-    def init(self):
-        # The bodies are rewritten on every build and read on every request: PostgreSQL's
-        # default compression (pglz) costs more time there than lz4, where the server has it.
-        try:
-            with self.env.cr.savepoint(flush=False):
-                self.env.cr.execute(
-                    "ALTER TABLE calendar_feed ALTER COLUMN ics_body SET COMPRESSION lz4, "
-                    "ALTER COLUMN json_body SET COMPRESSION lz4"
-                )
-        except (errors.FeatureNotSupported, errors.SyntaxError):
-            _logger.info("External calendar: PostgreSQL without lz4, feed bodies keep pglz compression")
-        # The gzip bodies are sent as they are stored, so they are raw bytea columns, written and
-        # read with SQL: Odoo's Binary fields hold base64, to be decoded at every request.
-        self.env.cr.execute(
-            "ALTER TABLE calendar_feed ADD COLUMN IF NOT EXISTS ics_gzip bytea, "
-            "ADD COLUMN IF NOT EXISTS json_gzip bytea"
-        )
-
     # -- settings ------------------------------------------------------------
 
     @api.model
@@ -332,8 +314,12 @@ class CalendarFeed(models.Model):
                 if full or not self.built_at or self.built_for_day != today:
                     changed_ids = None
                 self.env.flush_all()
+                # The days of the changed bookings before and after: their segments are rendered again.
+                days = None if changed_ids is None else self._days_of(changed_ids)
                 self._sync_entries(settings, window, now, changed_ids)
-                values = self._assemble(settings, window, now)
+                if days is not None:
+                    days |= self._days_of(changed_ids)
+                values = self._assemble(settings, window, now, days)
         except Exception as error:
             _logger.exception(
                 "External calendar feed %s: rebuild failed, serving the last good feed", self.id
