@@ -8,10 +8,10 @@ from ..booking_feed import calendar_envelope, document_envelope
 from ..booking_feed.api import DATA_HEADERS, ICS_CONTENT_TYPE, JSON_CONTENT_TYPE, Answer
 from ..booking_feed.records import strictly_after
 from ..booking_feed.sync import encode_sync_token, filter_signature
-from .calendar_feed_segment import HEAD, TAIL
+from .calendar_feed_segment import DAY_SEPARATORS, HEAD, TAIL
 
-#: What each format's day segment joins: its entries' column, and the text between two of them.
-DAY_TEXTS = {"ics": ("ics_block", ""), "json": ("json_object", ",")}
+#: The entries' column each format's day segments join.
+DAY_COLUMNS = {"ics": "ics_block", "json": "json_object"}
 
 
 class CalendarFeedBodyMixin(models.AbstractModel):
@@ -44,7 +44,8 @@ class CalendarFeedBodyMixin(models.AbstractModel):
     def _days_of(self, event_ids):
         """The days (since 1970) whose segments hold these bookings' entries now."""
         query = SQL(
-            "SELECT DISTINCT (start_at::date - DATE '1970-01-01') FROM calendar_feed_entry WHERE event_id = ANY(%s)",
+            "SELECT DISTINCT (start_at::date - DATE '1970-01-01') FROM calendar_feed_entry "
+            "WHERE event_id = ANY(%s)",
             list(event_ids),
         )
         return {day for (day,) in self.env.execute_query(query)}
@@ -93,22 +94,10 @@ class CalendarFeedBodyMixin(models.AbstractModel):
 
     def _store_segments(self, feed_format, head, tail, in_window, days):
         """Store one body's envelope and its segments of ``days`` (all if None); return how many
-        segments were compressed.
-
-        In JSON, the segments after the first day's begin with the comma that
-        separates them from the one before; so when the first day changes, the
-        old and the new first day are rendered again too.
-        """
+        segments were compressed."""
         Segment = self.env["calendar.feed.segment"].sudo()
-        if days is None:
-            Segment._remove(self, feed_format)
-        elif feed_format == "json":
-            first_days = {self._first_stored_day(feed_format), self._first_live_day(in_window)}
-            if len(first_days) > 1:
-                days = days | (first_days - {None})
+        Segment._remove(self, feed_format, None if days is None else sorted(days))
         stored = Segment._store(self, feed_format, [(HEAD, head, 0), (TAIL, tail, 0)])
-        if days is not None:
-            Segment._remove(self, feed_format, sorted(days))
         if days is None or days:
             stored += Segment._store(self, feed_format, self._day_texts(feed_format, in_window, days))
         return stored
@@ -116,46 +105,31 @@ class CalendarFeedBodyMixin(models.AbstractModel):
     def _day_texts(self, feed_format, in_window, days):
         """``(day, UTF-8 text, entry count)`` of the days with live entries ``in_window`` among ``days``
         (all if None), each day's entries in the feed's order (start, booking id)."""
-        column, separator = DAY_TEXTS[feed_format]
+        column = SQL.identifier(DAY_COLUMNS[feed_format])
+        separator = DAY_SEPARATORS[feed_format].decode()
         live = SQL("removed_at IS NULL AND %s", in_window)
-        if days is not None:
-            # One index range per day, not a scan of every entry.
-            live = SQL(
-                "%s AND EXISTS (SELECT FROM unnest(%s::int[]) AS day WHERE start_at >= DATE '1970-01-01' + day "
-                "AND start_at < DATE '1970-01-01' + day + 1)",
+        if days is None:
+            query = SQL(
+                """SELECT (start_at::date - DATE '1970-01-01') AS day,
+                          convert_to(string_agg(%s, %s ORDER BY start_at, event_id), 'UTF8'), count(*)
+                     FROM calendar_feed_entry WHERE %s GROUP BY day ORDER BY day""",
+                column,
+                separator,
                 live,
-                sorted(days),
             )
-        query = SQL(
-            """SELECT (start_at::date - DATE '1970-01-01') AS day,
-                      convert_to(string_agg(%s, %s ORDER BY start_at, event_id), 'UTF8'), count(*)
-                 FROM calendar_feed_entry WHERE %s GROUP BY day ORDER BY day""",
-            SQL.identifier(column),
-            separator,
-            live,
-        )
-        first_day = self._first_live_day(in_window) if separator else None
-        Segment = self.env["calendar.feed.segment"].sudo()
-        for day, text, count in Segment._stream_query(query):
-            yield day, (b"" if day == first_day else separator.encode()) + bytes(text), count
-
-    def _first_live_day(self, in_window):
-        query = SQL(
-            "SELECT min(start_at)::date - DATE '1970-01-01' FROM calendar_feed_entry WHERE removed_at IS NULL AND %s",
-            in_window,
-        )
-        return self.env.execute_query(query)[0][0]
-
-    def _first_stored_day(self, feed_format):
-        query = SQL(
-            "SELECT min(position) FROM calendar_feed_segment WHERE feed_id = %s AND feed_format = %s "
-            "AND position > %s AND position < %s",
-            self.id,
-            feed_format,
-            HEAD,
-            TAIL,
-        )
-        return self.env.execute_query(query)[0][0]
+        else:  # one range of the start index per day, not a scan of every entry
+            query = SQL(
+                """SELECT day, convert_to(string_agg(%s, %s ORDER BY start_at, event_id), 'UTF8'), count(*)
+                     FROM unnest(%s::int[]) AS day
+                     JOIN calendar_feed_entry ON start_at >= (DATE '1970-01-01' + day)::timestamp
+                                             AND start_at < (DATE '1970-01-01' + day + 1)::timestamp
+                    WHERE %s GROUP BY day ORDER BY day""",
+                column,
+                separator,
+                sorted(days),
+                live,
+            )
+        return self.env["calendar.feed.segment"].sudo()._stream_query(query)
 
     def _stored_answer(self, feed_format):
         """The stored ``ics`` or ``json`` body as an answer, read only if the client's copy is not current."""

@@ -11,6 +11,14 @@ HEAD = -(2**31)
 TAIL = 2**31 - 1
 #: Segments written (and streamed from PostgreSQL) at once: bounds a build's memory.
 BATCH_SIZE = 20
+#: The text between two days (JSON's comma between events), spliced when the body is sent: a
+#: day's segment does not depend on whether a day comes before it.
+DAY_SEPARATORS = {"ics": b"", "json": b","}
+#: The separators as spliceable segments: (deflated, crc32, size, crc32 shift), made once.
+_SPLICED_SEPARATORS = {
+    feed_format: (deflate_segment(text), zlib.crc32(text), len(text), crc32_shift(len(text)))
+    for feed_format, text in DAY_SEPARATORS.items()
+}
 
 
 class CalendarFeedSegment(models.Model):
@@ -58,26 +66,28 @@ class CalendarFeedSegment(models.Model):
         replacing those at the same positions; returns how many were stored (compressed)."""
         batch, stored = [], 0
         for position, text, entry_count in texts:
-            text = bytes(text)
-            batch.append(
-                SQL(
-                    "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                    feed.id,
-                    feed_format,
-                    position,
-                    entry_count,
-                    len(text),
-                    hashlib.sha256(text).hexdigest()[:32],
-                    text,
-                    deflate_segment(text),
-                    zlib.crc32(text),
-                    crc32_shift(len(text)),
-                )
-            )
+            batch.append(self._prepare_row(feed, feed_format, position, bytes(text), entry_count))
             if len(batch) == BATCH_SIZE:
                 stored += self._write(batch)
                 batch = []
         return stored + self._write(batch)
+
+    @staticmethod
+    def _prepare_row(feed, feed_format, position, text, entry_count):
+        """The row of one segment: its text compressed, checksummed and digested."""
+        return SQL(
+            "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            feed.id,
+            feed_format,
+            position,
+            entry_count,
+            len(text),
+            hashlib.sha256(text).hexdigest()[:32],
+            text,
+            deflate_segment(text),
+            zlib.crc32(text),
+            crc32_shift(len(text)),
+        )
 
     def _write(self, rows):
         if rows:
@@ -88,7 +98,8 @@ class CalendarFeedSegment(models.Model):
                              crc32, crc32_shift)
                        VALUES %s
                        ON CONFLICT (feed_id, feed_format, position) DO UPDATE SET
-                            entry_count = EXCLUDED.entry_count, size = EXCLUDED.size, digest = EXCLUDED.digest,
+                            entry_count = EXCLUDED.entry_count, size = EXCLUDED.size,
+                            digest = EXCLUDED.digest,
                             body = EXCLUDED.body, deflated = EXCLUDED.deflated, crc32 = EXCLUDED.crc32,
                             crc32_shift = EXCLUDED.crc32_shift""",
                     SQL(", ").join(rows),
@@ -127,15 +138,23 @@ class CalendarFeedSegment(models.Model):
         )
         return row
 
-    def _stream(self, feed, feed_format, columns):
-        """Rows of ``columns`` of ``feed``'s segments in order, BATCH_SIZE at a time from PostgreSQL."""
+    def _stream(self, feed, feed_format, columns, separator):
+        """Rows of ``columns`` of ``feed``'s segments in order, read BATCH_SIZE at a time, with
+        ``separator`` (a row of the same shape) between two days."""
         query = SQL(
-            "SELECT %s FROM calendar_feed_segment WHERE feed_id = %s AND feed_format = %s ORDER BY position",
+            "SELECT position, %s FROM calendar_feed_segment WHERE feed_id = %s AND feed_format = %s "
+            "ORDER BY position",
             SQL(", ").join(SQL.identifier(column) for column in columns),
             feed.id,
             feed_format,
         )
-        yield from self._stream_query(query)
+        after_a_day = False
+        for position, *row in self._stream_query(query):
+            is_day = HEAD < position < TAIL
+            if is_day and after_a_day and DAY_SEPARATORS[feed_format]:
+                yield separator
+            after_a_day = is_day
+            yield row
 
     def _stream_query(self, query):
         """The rows of ``query``, fetched BATCH_SIZE at a time through a server-side cursor."""
@@ -147,9 +166,10 @@ class CalendarFeedSegment(models.Model):
 
     def _identity_body(self, feed, feed_format):
         """The stored body, the texts of its segments joined."""
-        return b"".join(bytes(body) for (body,) in self._stream(feed, feed_format, ["body"]))
+        separator = [DAY_SEPARATORS[feed_format]]
+        return b"".join(bytes(body) for (body,) in self._stream(feed, feed_format, ["body"], separator))
 
     def _gzip_body(self, feed, feed_format):
         """The stored body as one gzip stream spliced from its segments, without compressing anything."""
         columns = ["deflated", "crc32", "size", "crc32_shift"]
-        return splice_gzip(self._stream(feed, feed_format, columns))
+        return splice_gzip(self._stream(feed, feed_format, columns, _SPLICED_SEPARATORS[feed_format]))

@@ -27,7 +27,10 @@ class SegmentCase(FeedCase):
         """``{format: (identity bytes, gzip bytes)}`` as a request is sent them."""
         Segment = self.env["calendar.feed.segment"]
         return {
-            feed_format: (Segment._identity_body(self.feed, feed_format), Segment._gzip_body(self.feed, feed_format))
+            feed_format: (
+                Segment._identity_body(self.feed, feed_format),
+                Segment._gzip_body(self.feed, feed_format),
+            )
             for feed_format in ("ics", "json")
         }
 
@@ -80,7 +83,9 @@ class TestFeedSegments(SegmentCase, TransactionCase):
         incremental = self.stored_bodies()
         self.assertTrue(self.feed._rebuild(when, full=True))
         self.compressed_days()
-        self.assertEqual(self.stored_bodies(), incremental, "an incremental build stores what a full one does")
+        self.assertEqual(
+            self.stored_bodies(), incremental, "an incremental build stores what a full one does"
+        )
         self.assert_gzip_is_the_identity_body()
         return compressed
 
@@ -106,11 +111,11 @@ class TestFeedSegments(SegmentCase, TransactionCase):
         compressed = self.build_and_compare_with_a_full_build(LATER)
         self.assertEqual(compressed, {"ics": [day(6), day(9)], "json": [day(6), day(9)]})
 
-    def test_a_new_first_day_renders_the_old_first_day_of_json_again(self):
-        """JSON segments after the first begin with a comma: the old first day gains one."""
+    def test_a_new_first_day_compresses_its_day_only(self):
+        """JSON's commas between days are spliced when sent: no day depends on the one before."""
         earlier = self.book(self.debriefing, at(5, 12), at(5, 13), name="Earlier")
         compressed = self.build_and_compare_with_a_full_build(LATER)
-        self.assertEqual(compressed, {"ics": [day(5)], "json": [day(5), day(6)]})
+        self.assertEqual(compressed, {"ics": [day(5)], "json": [day(5)]})
         (earlier | self.osce).unlink()
         self.build_and_compare_with_a_full_build(LATER + timedelta(minutes=5))
 
@@ -175,8 +180,10 @@ class TestMigrationTo180(SegmentCase, TransactionCase):
             "UPDATE calendar_feed SET ics_body = 'old', ics_gzip = 'old'; DELETE FROM calendar_feed_segment"
         )
         run_migration(self.env.cr, "19.0.1.8.0", "pre")
-        self.env.cr.execute("SELECT count(*) FROM information_schema.columns WHERE table_name = 'calendar_feed' "
-                            "AND column_name IN ('ics_body', 'json_body', 'ics_gzip', 'json_gzip')")  # fmt: skip
+        self.env.cr.execute(
+            "SELECT count(*) FROM information_schema.columns WHERE table_name = 'calendar_feed' "
+            "AND column_name IN ('ics_body', 'json_body', 'ics_gzip', 'json_gzip')"
+        )
         self.assertEqual(self.env.cr.fetchone()[0], 0)
         self.env.invalidate_all()
         self.assertTrue(self.feed._is_stale(LATER))
@@ -192,7 +199,9 @@ class TestSplicedGzipOverHttp(FeedCase, HttpCase):
     def test_a_client_decompresses_the_spliced_feeds_to_the_identity_bodies(self):
         token = self.enable_endpoint()
         for number in range(6):
-            self.book(self.sim_room, self.local_time(number, 9), self.local_time(number, 10), name=f"Ő {number} 🚑")
+            self.book(
+                self.sim_room, self.local_time(number, 9), self.local_time(number, 10), name=f"Ő {number} 🚑"
+            )
         for path in (f"{FEED_PATH}.ics", f"{FEED_PATH}.json"):
             bodies = {}
             for coding in ("gzip", "identity"):
