@@ -314,11 +314,7 @@ class CalendarFeed(models.Model):
                 if full or not self.built_at or self.built_for_day != today:
                     changed_ids = None
                 self.env.flush_all()
-                # The days of the changed bookings before and after: their segments are rendered again.
-                days = None if changed_ids is None else self._days_of(changed_ids)
-                self._sync_entries(settings, window, now, changed_ids)
-                if days is not None:
-                    days |= self._days_of(changed_ids)
+                days = self._sync_entries(settings, window, now, changed_ids)
                 values = self._assemble(settings, window, now, days)
         except Exception as error:
             _logger.exception(
@@ -347,7 +343,12 @@ class CalendarFeed(models.Model):
         return True
 
     def _sync_entries(self, settings, window, now, event_ids):
-        """Bring the entries in line with the bookings; keep the stamps sync tokens rely on."""
+        """Bring the entries in line with the bookings; keep the stamps sync tokens rely on.
+
+        Returns the days whose stored segments must be rendered again: those of
+        ``event_ids`` before and after the change (None, every day, without them).
+        """
+        days = None if event_ids is None else self._days_of(event_ids)
         Entry = self.env["calendar.feed.entry"].sudo()
         stamp = Entry._sync_published(settings, window, now, event_ids)
         # Sync tokens from before a forgotten tombstone could miss its deletion.
@@ -357,6 +358,7 @@ class CalendarFeed(models.Model):
             self.change_stamp = stamp
             # Also for changes no journal row announced (a new day, the hourly full build).
             self.env["calendar.feed.change"]._wake_up_senders()
+        return days if days is None else days | self._days_of(event_ids)
 
     @api.model
     def _commit_in_cron(self):
