@@ -33,9 +33,10 @@ STAGES = [
     ("calendar.feed.entry", "_insert", "write new entries (COPY lines and COPY)"),
     ("calendar.feed.entry", "_upsert", "write changed entries"),
     ("calendar.feed.entry", "_get_departed", "find departed bookings"),
-    ("calendar.feed", "_assemble_ics", "assemble and digest the ICS body in PostgreSQL"),
-    ("calendar.feed", "_assemble_json", "assemble and digest the JSON body in PostgreSQL"),
-    ("calendar.feed", "_compress_body", "read each body back and gzip it"),
+    ("calendar.feed.segment", "_stream_query", "assemble each day's text in PostgreSQL and fetch it"),
+    ("calendar.feed.segment", "_prepare_row", "compress, checksum and digest each segment"),
+    ("calendar.feed.segment", "_write", "write the segments"),
+    ("calendar.feed.segment", "_summary", "digest the segments' digests (ETags, sizes)"),
 ]
 
 
@@ -86,12 +87,13 @@ def time_stages(env, feed, settings, bookings):
     """Print the median wall-clock time of each stage of a cold build, and of the whole build."""
     totals = defaultdict(float)
     for model, method, _what in STAGES:
-        timer = _timer(totals, method, generator=method == "_read_feed_events")
+        timer = _timer(totals, method, generator=method in ("_read_feed_events", "_stream_query"))
         cls = type(env[model])
         original = getattr(cls, method)
         # Static methods stay static: the registry class holds the function itself.
         wrapped = timer(original)
-        setattr(cls, method, staticmethod(wrapped) if method == "_prepare_values" else wrapped)
+        static = method in ("_prepare_values", "_prepare_row")
+        setattr(cls, method, staticmethod(wrapped) if static else wrapped)
     runs = []
     for _warm_up_then_measured in range(REPEATS + 1):
         cold_start(env, feed)

@@ -51,6 +51,7 @@ sys.path[:0] = [str(ROOT / "scripts"), str(ROOT)]
 from devenv import MODULE, install_module, odoo_command, throwaway_odoo  # noqa: E402
 
 from bench.baselines import naive_icalendar, string_writer  # noqa: E402
+from bench.polls import measure_cold_build_memory, measure_polls, print_polls_table  # noqa: E402
 from booking_feed import render_calendar  # noqa: E402
 
 TEMPLATE = "bench_template"
@@ -169,12 +170,12 @@ def cold_start(env, feed):
     The entries are truncated and vacuumed here, untimed: otherwise autovacuum, woken by the rows
     the previous build wrote, runs during the next build in some runs and not in others.
     """
-    env.cr.execute("TRUNCATE calendar_feed_entry")
+    env.cr.execute("TRUNCATE calendar_feed_entry, calendar_feed_segment")
     feed.write({"content_key": False})
     env.cr.commit()
     with env.registry.cursor() as maintenance:
         maintenance._cnx.autocommit = True
-        maintenance.execute("VACUUM ANALYZE calendar_feed_entry")
+        maintenance.execute("VACUUM ANALYZE calendar_feed_entry, calendar_feed_segment")
     env.invalidate_all()
 
 
@@ -358,6 +359,8 @@ def measure_http(config, database, token, key_tokens, odoo_calls):
                     break
             except OSError:
                 time.sleep(0.5)
+        results = measure_cold_build_memory(server, token, odoo_calls, http_get)
+        results |= measure_polls(token, odoo_calls, http_get, timed)
         path = f"/w/api/v2/public_calendar.ics?token={token}"
         plain, packed = {"Accept-Encoding": "identity"}, {"Accept-Encoding": "gzip"}
         status, headers, body = http_get(path, plain)  # warms the server and makes sure the feed is fresh
@@ -372,7 +375,7 @@ def measure_http(config, database, token, key_tokens, odoo_calls):
         health, (status_health, _h, _b) = timed(lambda: http_get("/web/health"))
         assert status_health == 200, status_health
         room, (_s, _h, room_body) = timed(lambda: http_get(f"{path}&room=R1", plain))
-        results = {"warm_get": warm, "get_bytes": len(body), "gzip_get": gzip_get, "gzip_bytes": len(gzip_body),
+        results |= {"warm_get": warm, "get_bytes": len(body), "gzip_get": gzip_get, "gzip_bytes": len(gzip_body),
                    "not_modified": not_modified, "health": health, "room_get": room, "room_bytes": len(room_body)}  # fmt: skip
         for name, key_token in key_tokens.items():
             key_path = f"/w/api/v2/public_calendar.ics?token={key_token}"
@@ -405,6 +408,12 @@ class OdooCalls:
                 [room.id],
             )
             env["calendar.feed.change"]._record_change()
+
+    def make_cold(self):
+        """No entry and no stored segment: the next request builds the feed from nothing."""
+        with self.env() as env:
+            env.cr.execute("TRUNCATE calendar_feed_entry, calendar_feed_segment")
+            env["calendar.feed"]._get_singleton().write({"content_key": False, "built_at": False})
 
     def change_one_booking(self):
         with self.env() as env:
@@ -485,6 +494,7 @@ def print_table(rows, settings):
         print(f"| {size:,} | {r['warm_get']} | {r['all_rooms_key_get']} | {r['one_room_key_get']} "
               f"| {every / main:.2f} | {one / main:.2f} | {r['usage_log'] * 1000:.3f} ms |")  # fmt: skip
     print_caldav_table(rows)
+    print_polls_table(rows)
 
 
 def print_caldav_table(rows):

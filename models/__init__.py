@@ -18,6 +18,7 @@ from . import (
     calendar_feed_push_object,
     calendar_feed_query,
     calendar_feed_reader,
+    calendar_feed_segment,
     calendar_feed_usage,
     calendar_feed_webhook,
     calendar_feed_webhook_delivery,

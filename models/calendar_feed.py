@@ -70,24 +70,6 @@ class CalendarFeed(models.Model):
     last_error = fields.Text(readonly=True)
     last_error_at = fields.Datetime(readonly=True)
 
-    def init(self):
-        # The bodies are rewritten on every build and read on every request: PostgreSQL's
-        # default compression (pglz) costs more time there than lz4, where the server has it.
-        try:
-            with self.env.cr.savepoint(flush=False):
-                self.env.cr.execute(
-                    "ALTER TABLE calendar_feed ALTER COLUMN ics_body SET COMPRESSION lz4, "
-                    "ALTER COLUMN json_body SET COMPRESSION lz4"
-                )
-        except (errors.FeatureNotSupported, errors.SyntaxError):
-            _logger.info("External calendar: PostgreSQL without lz4, feed bodies keep pglz compression")
-        # The gzip bodies are sent as they are stored, so they are raw bytea columns, written and
-        # read with SQL: Odoo's Binary fields hold base64, to be decoded at every request.
-        self.env.cr.execute(
-            "ALTER TABLE calendar_feed ADD COLUMN IF NOT EXISTS ics_gzip bytea, "
-            "ADD COLUMN IF NOT EXISTS json_gzip bytea"
-        )
-
     # -- settings ------------------------------------------------------------
 
     @api.model
@@ -332,8 +314,8 @@ class CalendarFeed(models.Model):
                 if full or not self.built_at or self.built_for_day != today:
                     changed_ids = None
                 self.env.flush_all()
-                self._sync_entries(settings, window, now, changed_ids)
-                values = self._assemble(settings, window, now)
+                days = self._sync_entries(settings, window, now, changed_ids)
+                values = self._assemble(settings, window, now, days)
         except Exception as error:
             _logger.exception(
                 "External calendar feed %s: rebuild failed, serving the last good feed", self.id
@@ -361,7 +343,12 @@ class CalendarFeed(models.Model):
         return True
 
     def _sync_entries(self, settings, window, now, event_ids):
-        """Bring the entries in line with the bookings; keep the stamps sync tokens rely on."""
+        """Bring the entries in line with the bookings; keep the stamps sync tokens rely on.
+
+        Returns the days whose stored segments must be rendered again: those of
+        ``event_ids`` before and after the change (None, every day, without them).
+        """
+        days = None if event_ids is None else self._days_of(event_ids)
         Entry = self.env["calendar.feed.entry"].sudo()
         stamp = Entry._sync_published(settings, window, now, event_ids)
         # Sync tokens from before a forgotten tombstone could miss its deletion.
@@ -371,6 +358,7 @@ class CalendarFeed(models.Model):
             self.change_stamp = stamp
             # Also for changes no journal row announced (a new day, the hourly full build).
             self.env["calendar.feed.change"]._wake_up_senders()
+        return days if days is None else days | self._days_of(event_ids)
 
     @api.model
     def _commit_in_cron(self):

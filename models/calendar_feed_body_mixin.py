@@ -6,38 +6,61 @@ from odoo.tools import SQL
 
 from ..booking_feed import calendar_envelope, document_envelope
 from ..booking_feed.api import DATA_HEADERS, ICS_CONTENT_TYPE, JSON_CONTENT_TYPE, Answer
-from ..booking_feed.encoding import gzip_chunks
 from ..booking_feed.records import strictly_after
 from ..booking_feed.sync import encode_sync_token, filter_signature
+from .calendar_feed_segment import DAY_SEPARATORS, HEAD, TAIL
+
+#: The entries' column each format's day segments join.
+DAY_COLUMNS = {"ics": "ics_block", "json": "json_object"}
 
 
 class CalendarFeedBodyMixin(models.AbstractModel):
-    """The feed's stored ICS and JSON bodies: assembled in PostgreSQL from the entries' blocks,
-    compressed once, and sent as they are stored.
+    """The feed's stored ICS and JSON bodies, kept as segments (``calendar.feed.segment``): the
+    envelope's head and tail, and one segment per day of live entries.
 
-    Kept apart from ``calendar.feed`` (its only user), which decides when to
-    build; this says how a build stores what the main links serve.
+    A build re-renders and re-compresses only the days its changes touched
+    (before and after the change), so a change costs about the same at 100k
+    bookings as at 10k; a full build renders every day. Bodies are sent as
+    stored: the identity body is the segments' texts joined, the gzip body
+    their deflate bytes spliced into one stream. Kept apart from
+    ``calendar.feed`` (its only user), which decides when to build.
     """
 
     _name = "calendar.feed.body.mixin"
     _description = "External Calendar Stored Feed Bodies"
 
-    # Bodies are read only to be sent: never prefetched with the validators.
-    ics_body = fields.Text("ICS", readonly=True, prefetch=False)
-    json_body = fields.Text("JSON", readonly=True, prefetch=False)
+    # Read by people and tests; requests are sent the segments, never this text.
+    ics_body = fields.Text("ICS", compute="_compute_bodies", prefetch=False)
+    json_body = fields.Text("JSON", compute="_compute_bodies", prefetch=False)
     ics_etag = fields.Char(readonly=True)
     json_etag = fields.Char(readonly=True)
 
-    def _assemble(self, settings, window, now):
-        """Store the ICS and JSON bodies, assembled in PostgreSQL from the entries' blocks, and their gzip.
+    def _compute_bodies(self):
+        Segment = self.env["calendar.feed.segment"].sudo()
+        for feed in self:
+            feed.ics_body = Segment._identity_body(feed, "ics").decode()
+            feed.json_body = Segment._identity_body(feed, "json").decode()
 
-        Only digests and counters come back from the assembly; each body is
-        then read once, as bytes, to be compressed. Returns the values to
-        write on the feed.
-        """
+    def _days_of(self, event_ids):
+        """The days (since 1970) whose segments hold these bookings' entries now."""
+        query = SQL(
+            "SELECT DISTINCT (start_at::date - DATE '1970-01-01') FROM calendar_feed_entry "
+            "WHERE event_id = ANY(%s)",
+            list(event_ids),
+        )
+        return {day for (day,) in self.env.execute_query(query)}
+
+    def _assemble(self, settings, window, now, days=None):
+        """Store the ICS and JSON bodies: their envelopes, and the segments of ``days`` (every
+        day if None) rendered again from the entries. Returns the values to write on the feed."""
+        Segment = self.env["calendar.feed.segment"].sudo()
+        if days is not None and not Segment.search_count([("feed_id", "=", self.id)], limit=1):
+            days = None  # nothing stored yet (first build, or after the update to segments)
         in_window = self.env["calendar.feed.reader"]._overlap_domain(window.start, window.end)
         in_window = self.env["calendar.feed.entry"].sudo()._search(in_window).where_clause
-        ics_etag, ics_size = self._assemble_ics(settings, in_window)
+        head, tail = calendar_envelope(**settings.calendar_properties())
+        self._store_segments("ics", head, tail, in_window, days)
+        ics_etag, ics_size, event_count = Segment._summary(self, "ics")
         content_key = hashlib.sha256(f"{ics_etag} {window}".encode()).hexdigest()
         last_modified = self.last_modified
         if content_key != self.content_key:
@@ -47,7 +70,7 @@ class CalendarFeedBodyMixin(models.AbstractModel):
             )
             last_modified = last_modified.replace(tzinfo=None)
         sync_token = encode_sync_token(self.change_stamp, filter_signature([]))
-        head = self.env["calendar.feed.reader"]._json_head(
+        json_head = self.env["calendar.feed.reader"]._json_head(
             self,
             settings,
             window.start,
@@ -56,9 +79,9 @@ class CalendarFeedBodyMixin(models.AbstractModel):
             nextCursor=None,
             syncToken=sync_token,
         )
-        json_etag, event_count = self._assemble_json(head, in_window)
-        for feed_format in ("ics", "json"):
-            self._compress_body(feed_format)
+        opening, closing = document_envelope(json_head)
+        self._store_segments("json", opening.encode(), closing.encode(), in_window, days)
+        json_etag, _size, _count = Segment._summary(self, "json")
         self.invalidate_recordset(["ics_body", "json_body"])
         return {
             "ics_etag": ics_etag,
@@ -69,84 +92,54 @@ class CalendarFeedBodyMixin(models.AbstractModel):
             "last_modified": last_modified,
         }
 
-    def _assemble_ics(self, settings, in_window):
-        """Store the ICS body of the live entries ``in_window``; return its ETag and size.
+    def _store_segments(self, feed_format, head, tail, in_window, days):
+        """Store one body's envelope and its segments of ``days`` (all if None); return how many
+        segments were compressed."""
+        Segment = self.env["calendar.feed.segment"].sudo()
+        Segment._remove(self, feed_format, None if days is None else sorted(days))
+        stored = Segment._store(self, feed_format, [(HEAD, head, 0), (TAIL, tail, 0)])
+        if days is None or days:
+            stored += Segment._store(self, feed_format, self._day_texts(feed_format, in_window, days))
+        return stored
 
-        Subscribers learn of a removal by its absence: a subscribed calendar is
-        replaced at every refresh, and a CANCELLED event would be drawn struck
-        through by Apple Calendar for the whole retention period. The ETag is
-        ``body_etag()`` computed where the body is (a test holds them equal).
-        """
-        head, tail = calendar_envelope(**settings.calendar_properties())
-        query = SQL(
-            """
-            UPDATE calendar_feed SET ics_body = %s || COALESCE((
-                   SELECT string_agg(ics_block, '' ORDER BY start_at, event_id) FROM calendar_feed_entry
-                    WHERE removed_at IS NULL AND %s), '') || %s
-             WHERE id = %s
-            RETURNING left(encode(sha256(convert_to(ics_body, 'UTF8')), 'hex'), 32), octet_length(ics_body)
-            """,
-            head.decode(),
-            in_window,
-            tail.decode(),
-            self.id,
-        )
-        return self.env.execute_query(query)[0]
-
-    def _assemble_json(self, head, in_window):
-        """Store the JSON body (``head``, then the live entries ``in_window``); return its ETag and count."""
-        opening, closing = document_envelope(head)
+    def _day_texts(self, feed_format, in_window, days):
+        """``(day, UTF-8 text, entry count)`` of the days with live entries ``in_window`` among ``days``
+        (all if None), each day's entries in the feed's order (start, booking id)."""
+        column = SQL.identifier(DAY_COLUMNS[feed_format])
+        separator = DAY_SEPARATORS[feed_format].decode()
         live = SQL("removed_at IS NULL AND %s", in_window)
-        query = SQL(
-            """
-            WITH live AS (SELECT json_object, start_at, event_id FROM calendar_feed_entry WHERE %s)
-            UPDATE calendar_feed SET json_body = %s
-                   || COALESCE((SELECT string_agg(json_object, ',' ORDER BY start_at, event_id)
-                                  FROM live), '')
-                   || %s
-             WHERE id = %s
-            RETURNING left(encode(sha256(convert_to(json_body, 'UTF8')), 'hex'), 32),
-                      (SELECT count(*) FROM live)
-            """,
-            live,
-            opening,
-            closing,
-            self.id,
-        )
-        return self.env.execute_query(query)[0]
-
-    def _compress_body(self, feed_format):
-        """Store the gzip of a stored body.
-
-        The body comes back as UTF-8 bytes (bytea): as a Python str, one emoji
-        would make it take 4 bytes per character. One read, not slices: PostgreSQL
-        decompresses a stored text from its start for every slice taken.
-        """
-        body, gzip = (SQL.identifier(f"{feed_format}_{kind}") for kind in ("body", "gzip"))
-        query = SQL("SELECT convert_to(%s, 'UTF8') FROM calendar_feed WHERE id = %s", body, self.id)
-        [(data,)] = self.env.execute_query(query)
-        self.env.cr.execute(
-            SQL("UPDATE calendar_feed SET %s = %s WHERE id = %s", gzip, gzip_chunks([data]), self.id)
-        )
+        if days is None:
+            query = SQL(
+                """SELECT (start_at::date - DATE '1970-01-01') AS day,
+                          convert_to(string_agg(%s, %s ORDER BY start_at, event_id), 'UTF8'), count(*)
+                     FROM calendar_feed_entry WHERE %s GROUP BY day ORDER BY day""",
+                column,
+                separator,
+                live,
+            )
+        else:  # one range of the start index per day, not a scan of every entry
+            query = SQL(
+                """SELECT day, convert_to(string_agg(%s, %s ORDER BY start_at, event_id), 'UTF8'), count(*)
+                     FROM unnest(%s::int[]) AS day
+                     JOIN calendar_feed_entry ON start_at >= (DATE '1970-01-01' + day)::timestamp
+                                             AND start_at < (DATE '1970-01-01' + day + 1)::timestamp
+                    WHERE %s GROUP BY day ORDER BY day""",
+                column,
+                separator,
+                sorted(days),
+                live,
+            )
+        return self.env["calendar.feed.segment"].sudo()._stream_query(query)
 
     def _stored_answer(self, feed_format):
         """The stored ``ics`` or ``json`` body as an answer, read only if the client's copy is not current."""
         self.ensure_one()
+        Segment = self.env["calendar.feed.segment"].sudo()
         return Answer(
             ICS_CONTENT_TYPE if feed_format == "ics" else JSON_CONTENT_TYPE,
-            lambda: self[f"{feed_format}_body"].encode(),  # noqa: PLW0108 (read when sent)
+            lambda: Segment._identity_body(self, feed_format),
             etag=self[f"{feed_format}_etag"],
             last_modified=self.last_modified,
             headers=DATA_HEADERS,
-            stored_gzip=lambda: self._read_gzip(feed_format),
+            stored_gzip=lambda: Segment._gzip_body(self, feed_format),
         )
-
-    def _read_gzip(self, feed_format):
-        """The stored gzip body of the ``ics`` or ``json`` feed, as built with its identity body."""
-        column = SQL.identifier(f"{feed_format}_gzip")
-        [(stored,)] = self.env.execute_query(
-            SQL("SELECT %s FROM calendar_feed WHERE id = %s", column, self.id)
-        )
-        if stored is None:  # built by a version that did not compress; the next build will
-            return gzip_chunks([self[f"{feed_format}_body"].encode()])
-        return bytes(stored)

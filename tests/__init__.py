@@ -17,6 +17,7 @@ from . import (
     test_feed_push,
     test_feed_push_providers,
     test_feed_routes,
+    test_feed_segments,
     test_feed_settings,
     test_feed_webhooks,
     test_freebusy,

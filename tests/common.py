@@ -120,12 +120,12 @@ class FeedCase(RoomBookingCase):
         self.env.cr.execute("""
             CREATE FUNCTION test_refuse_feed_bodies() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN RAISE EXCEPTION 'no space left on device'; END $$;
-            CREATE TRIGGER test_refuse_feed_bodies BEFORE UPDATE OF ics_body ON calendar_feed
+            CREATE TRIGGER test_refuse_feed_bodies BEFORE INSERT OR UPDATE ON calendar_feed_segment
                FOR EACH ROW EXECUTE FUNCTION test_refuse_feed_bodies();
         """)
 
     def mend_builds(self):
-        self.env.cr.execute("DROP TRIGGER test_refuse_feed_bodies ON calendar_feed")
+        self.env.cr.execute("DROP TRIGGER test_refuse_feed_bodies ON calendar_feed_segment")
 
     def build(self, now):
         """Rebuild the feed as of ``now`` and return (parsed ICS, parsed JSON)."""

@@ -335,7 +335,9 @@ class TestFeedCompression(FeedCase, HttpCase):
                 for response in (plain, packed):
                     self.assertEqual(response.headers["Vary"], "Accept-Encoding")
                 self.assertEqual(gzip.decompress(packed_bytes), plain_bytes)
-                self.assertLess(len(packed_bytes) * 5, len(plain_bytes))
+                # Each day is compressed alone (so a change recompresses one day): at 16 bookings
+                # over 4 days that is about 4x; a day of many bookings compresses as a whole feed did.
+                self.assertLess(len(packed_bytes) * 3, len(plain_bytes))
                 self.assertNotEqual(packed.headers["ETag"], plain.headers["ETag"])
                 self.assertEqual(plain.headers["Last-Modified"], packed.headers["Last-Modified"])
 
