@@ -60,7 +60,13 @@ class Audience:
         learns their names) and, busy only, as "Busy" with no description nor organizer."""
         if self.busy_only:
             event = replace(
-                event, title=BUSY_TITLE, private=True, description="", organizer_name="", organizer_email=""
+                event,
+                title=BUSY_TITLE,
+                private=True,
+                description="",
+                organizer_name="",
+                organizer_email="",
+                color="",  # a tag's colour would hint at what the booking is
             )
         if not self.names_rooms_outside(room.code for room in event.rooms):
             return event
@@ -72,11 +78,13 @@ class Audience:
         return not self.busy_only or all(word.casefold() in BUSY_TITLE.casefold() for word in words)
 
     def signature(self, query_items) -> str:
-        """What its sync tokens and cursors are bound to: the filters (``(name, values)`` pairs) and,
-        for a limited audience, its rooms: another key's token is another delta."""
+        """What its sync tokens, cursors and CalDAV ctags are bound to: the filters (``(name,
+        values)`` pairs), for a limited audience its rooms, and whether it reads busy only: another
+        key's token is another delta, and a key turned busy only must fetch everything again."""
         # "scope" is part of the tokens already issued: renaming it would expire them all.
         rooms = [] if self.rooms is None else [("scope", list(self.rooms))]
-        return filter_signature([*query_items, *rooms])
+        busy = [("access", ["busy"])] if self.busy_only else []
+        return filter_signature([*query_items, *rooms, *busy])
 
 
 def _among(asked, given):

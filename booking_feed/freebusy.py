@@ -70,16 +70,27 @@ class RoomFreeBusy:
 
 
 def asked_range(query, window) -> tuple[datetime, datetime]:
-    """``[start, end)`` that a :class:`~.query.FeedQuery` asks free/busy time for, by default the
-    published ``window``: at most :data:`MAX_RANGE` long as asked, then clipped to the window,
-    outside which no booking is known."""
-    start, end = query.start or window.start, query.end or window.end
-    if end - start > MAX_RANGE:
+    """``[start, end)`` that a :class:`~.query.FeedQuery` asks free/busy time for, clipped to the
+    published ``window``, outside which no booking is known.
+
+    A range the client states with both ``from`` and ``to`` may be at most
+    :data:`MAX_RANGE` long (a 400 otherwise). A bound left out defaults to the
+    window's, and the range then stops :data:`MAX_RANGE` after its start (or
+    begins that long before an ``end`` given alone): a window set wider than a
+    year is never refused for what the client did not ask.
+    """
+    if query.start and query.end and query.end - query.start > MAX_RANGE:
         raise QueryError(
-            f"from, to: {(end - start).days} days asked for, at most {MAX_RANGE.days}; "
+            f"from, to: {(query.end - query.start).days} days asked for, at most {MAX_RANGE.days}; "
             "ask for a shorter range with from and to"
         )
-    return query.narrow(window)
+    start, end = query.narrow(window)
+    if end - start > MAX_RANGE:
+        if query.end and not query.start:
+            start = end - MAX_RANGE
+        else:
+            end = start + MAX_RANGE
+    return start, end
 
 
 def busy_periods(bookings, start: datetime, end: datetime, zone: tzinfo, closed=()) -> list[Period]:

@@ -50,12 +50,14 @@ def test_a_busy_only_audience_reads_every_booking_as_busy(make_event):
     event = make_event(
         rooms=(SIM_ROOM, DEBRIEF),
         description="Board plans",
+        color="#3366ff",
         organizer_name="Dr. Organizer",
         organizer_email="organizer@example.com",
     )
     busy = BUSY_SIM_ONLY.trim(event)
     assert (busy.public_title, busy.public_description, busy.title) == ("Busy", "", "Busy")
     assert (busy.organizer_name, busy.organizer_email, busy.private) == ("", "", True)
+    assert busy.color == "", "a tag's colour hints at what the booking is"
     assert busy.rooms == (SIM_ROOM,)
     assert (busy.start, busy.end, busy.status, busy.busy) == (
         event.start,
@@ -66,6 +68,13 @@ def test_a_busy_only_audience_reads_every_booking_as_busy(make_event):
     assert not BUSY_SIM_ONLY.reads_as_published
     assert not Audience(busy_only=True).reads_as_published
     assert EVERY_ROOM.reads_as_published
+
+
+def test_a_key_turned_busy_only_gets_new_tokens_and_ctags():
+    # Its clients must fetch every object again, or they keep the titles they had.
+    filters = [("caldav", ["SIM1"])]
+    assert BUSY_SIM_ONLY.signature(filters) != SIM_ONLY.signature(filters)
+    assert Audience(busy_only=True).signature(filters) != EVERY_ROOM.signature(filters)
 
 
 def test_a_busy_only_audience_learns_nothing_from_a_title_search():

@@ -17,13 +17,16 @@ from booking_feed.freebusy import (
     Booking,
     Period,
     RoomFreeBusy,
+    asked_range,
     busy_periods,
     free_intervals,
     outside,
     render_freebusy,
 )
+from booking_feed.query import FeedQuery, QueryError
 from booking_feed.records import dump_record
 from booking_feed.statuses import CANCELLED, CONFIRMED, TENTATIVE
+from booking_feed.window import Window
 
 ZONE = ZoneInfo("Europe/Brussels")
 MINUTE = timedelta(minutes=1)
@@ -223,3 +226,22 @@ def test_outside_is_what_opening_hours_leave_closed():
 def test_a_stored_record_says_shown_as_free_only_when_it_is(make_event, text):
     assert SHOWN_AS_FREE in dump_record(make_event(busy=False, title=text, description=text))
     assert SHOWN_AS_FREE not in dump_record(make_event(title=text, description=text, organizer_name=text))
+
+
+def test_only_a_range_the_client_states_over_a_year_is_refused():
+    # An admin may publish 30 days back and two years ahead: asking for nothing is no error.
+    wide = Window(
+        datetime(2026, 3, 1, tzinfo=UTC),
+        datetime(2028, 3, 1, tzinfo=UTC),
+        date(2026, 3, 1),
+        date(2028, 2, 29),
+    )
+    year = timedelta(days=366)
+    assert asked_range(FeedQuery(), wide) == (wide.start, wide.start + year)
+    start = datetime(2026, 6, 1, tzinfo=UTC)
+    assert asked_range(FeedQuery(start=start), wide) == (start, start + year)
+    end = datetime(2027, 12, 1, tzinfo=UTC)
+    assert asked_range(FeedQuery(end=end), wide) == (end - year, end)
+    assert asked_range(FeedQuery(start=start, end=start + year), wide) == (start, start + year)
+    with pytest.raises(QueryError, match="367 days asked for, at most 366"):
+        asked_range(FeedQuery(start=start, end=start + year + timedelta(days=1)), wide)
