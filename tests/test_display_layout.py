@@ -121,6 +121,9 @@ class TestDisplayLayout(DisplayLayoutCase, HttpCase):
                     self.assertEqual(len(shown), count, "a room shown twice")
                     if count <= 7 and (width, height) != (480, 800):
                         self.assertEqual(count_of_pages, "1", f"{count} rooms fit {width}x{height}")
+                    # Screen readers hear a change of the board, not every page turn.
+                    live = page.evaluate("document.querySelector('[data-content]').getAttribute('aria-live')")
+                    self.assertEqual(live, "polite" if count_of_pages == "1" else "off")
 
     def walk_pages(self, page, what):
         """Each page of the board in turn, as a tap turns it: its problems, and the rooms shown."""

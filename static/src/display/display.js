@@ -224,8 +224,10 @@
 
     function renderBoard(moment) {
         const cards = today.rooms.map((room) => roomCard(room, moment));
-        pager.hidden = cards.length === 0;
-        if (!cards.length) return content.replaceChildren();
+        if (!cards.length) {
+            pager.hidden = true;
+            return content.replaceChildren();
+        }
         const grid = boardGrid(cards.length, cardNeeds(cards));
         page = page % grid.pages;
         const perPage = grid.columns * grid.rows;
@@ -238,6 +240,8 @@
             if (cardsFit()) break;
         }
         pager.hidden = grid.pages === 1;
+        // A page turn every few seconds is no news: screen readers announce changes of a single page only.
+        content.setAttribute("aria-live", grid.pages === 1 ? "polite" : "off");
         pager.textContent = format(labels.page, { page: page + 1, pages: grid.pages });
         Object.assign(pager.dataset, { page: page + 1, pages: grid.pages });
     }
