@@ -261,11 +261,10 @@ class CalendarFeedDav(models.AbstractModel):
             periods = Reader._busy_periods_together(
                 settings, Reader._rooms(audience).mapped("code"), start, end
             )
-            calendar = RoomFreeBusy(ALL_ROOMS, clean_text(settings.name), tuple(periods))
+            calendars = [RoomFreeBusy(ALL_ROOMS, clean_text(settings.name), tuple(periods))]
         else:
-            periods = Reader._busy_periods(settings, [code], start, end)[code]
-            calendar = RoomFreeBusy(code, Reader._rooms(audience, [code]).name, tuple(periods))
-        body = Reader._freebusy_calendar(request.feed, [calendar], start, end, method=None)
+            calendars = Reader._rooms_freebusy(settings, Reader._rooms(audience, [code]), start, end)
+        body = Reader._freebusy_calendar(request.feed, calendars, start, end, method=None)
         return data_answer(ICS_CONTENT_TYPE, body, None)  # no Last-Modified: opening hours are not the feed's
 
     @api.model

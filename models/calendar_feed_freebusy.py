@@ -3,7 +3,7 @@ from datetime import datetime, timezone
 from odoo import api, models
 
 from ..booking_feed.api import ICS_CONTENT_TYPE, JSON_CONTENT_TYPE, lazy_answer
-from ..booking_feed.freebusy import RoomFreeBusy, asked_range
+from ..booking_feed.freebusy import asked_range
 from ..booking_feed.room_finder import finder_document, parse_finder_options, rank_offers, room_offer
 
 
@@ -32,9 +32,9 @@ class CalendarFeedFreebusy(models.AbstractModel):
         rooms = Reader._rooms(audience, audience.reads(query.room_codes))
 
         def calendar():
-            periods = Reader._busy_periods(settings, rooms.mapped("code"), start, end)
-            calendars = [RoomFreeBusy(room.code, room.name, tuple(periods[room.code])) for room in rooms]
-            return Reader._freebusy_calendar(feed, calendars, start, end)
+            return Reader._freebusy_calendar(
+                feed, Reader._rooms_freebusy(settings, rooms, start, end), start, end
+            )
 
         etag = Reader._freebusy_etag(feed, settings, audience, "freebusy", start, end, rooms.ids)
         return lazy_answer(ICS_CONTENT_TYPE, calendar, etag)

@@ -7,7 +7,14 @@ from odoo.fields import Domain
 from odoo.tools import SQL
 
 from ..booking_feed.api import body_etag
-from ..booking_feed.freebusy import SHOWN_AS_FREE, Booking, busy_periods, outside, render_freebusy
+from ..booking_feed.freebusy import (
+    SHOWN_AS_FREE,
+    Booking,
+    RoomFreeBusy,
+    busy_periods,
+    outside,
+    render_freebusy,
+)
 
 
 class CalendarFeedReaderFreebusyMixin(models.AbstractModel):
@@ -56,6 +63,12 @@ class CalendarFeedReaderFreebusyMixin(models.AbstractModel):
         return {
             code: busy_periods(booked, start, end, zone, closed[code]) for code, booked in bookings.items()
         }
+
+    @api.model
+    def _rooms_freebusy(self, settings, rooms, start, end):
+        """A :class:`~..booking_feed.freebusy.RoomFreeBusy` per room of ``rooms``, in their order."""
+        periods = self._busy_periods(settings, rooms.mapped("code"), start, end)
+        return [RoomFreeBusy(room.code, room.name, tuple(periods[room.code])) for room in rooms]
 
     @api.model
     def _closed_intervals(self, room_codes, start, end):
