@@ -1,4 +1,5 @@
 import threading
+import time
 from contextlib import closing
 from datetime import datetime, timedelta, timezone
 
@@ -13,6 +14,26 @@ from .common import FeedCase, at
 FEED_LOGGER = "odoo.addons.external_calendar_api.models.calendar_feed"
 NOW = datetime(2026, 3, 5, 10, 0, tzinfo=timezone.utc)
 LATER_SAME_DAY = NOW + timedelta(hours=1)
+
+
+def rollback_once_waited_for(holder, polls=600):
+    """Roll ``holder``'s transaction back once another connection waits for one of its locks.
+
+    Polled with short sleeps, never a timed wait: under libfaketime (the
+    suite's faketime runs) a timed wait never ends, nor does PostgreSQL's
+    ``lock_timeout``, and the waiting request would wait forever.
+    """
+    with closing(db_connect(holder.dbname).cursor()) as watcher:
+        for _poll in range(polls):
+            watcher.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = %s",
+                [holder.dbname],
+            )
+            if watcher.fetchone()[0]:
+                break
+            watcher.rollback()
+            time.sleep(0.05)
+    holder.rollback()
 
 
 @tagged("post_install", "-at_install")
@@ -171,7 +192,7 @@ class TestFeedBuild(FeedCase, TransactionCase):
         # written it) for a moment, then ends (rolled back here).
         with closing(db_connect(self.env.cr.dbname).cursor()) as other_server:
             other_server.execute("SELECT id FROM calendar_feed WHERE id = %s FOR UPDATE", [self.feed.id])
-            release = threading.Timer(1.0, other_server.rollback)
+            release = threading.Thread(target=rollback_once_waited_for, args=(other_server,))
             release.start()
             try:
                 feed = self.env["calendar.feed"]._get_for_request()
