@@ -1,7 +1,6 @@
 import base64
 import contextlib
 import json
-import os
 import random
 import threading
 import time
@@ -10,6 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from booking_feed.tests.faked_clock import skip_when_waits_are_faked
 from booking_feed.webhooks import (
     MAX_ANSWER_BYTES,
     RETRY_DELAYS,
@@ -145,16 +145,7 @@ def test_a_slow_receiver_times_out_without_raising(receiver):
     assert result.status_code is None and result.error == "ReadTimeout"
 
 
-#: libfaketime before 0.9.11 (Debian 12 has 0.9.10) fakes the monotonic clock but not the waits
-#: Python times by it, so there ``Thread.join(timeout)`` lasts as long as the thread.
-#: FAKETIME_DONT_FAKE_MONOTONIC=1 mends those waits but makes ``time.sleep`` fail with EINVAL on
-#: Python 3.11 and later (libfaketime issue #426), in these receivers and in Odoo.
-MONOTONIC_FAKED = "faketime" in os.environ.get("LD_PRELOAD", "") and not os.environ.get(
-    "FAKETIME_DONT_FAKE_MONOTONIC"
-)
-
-
-@pytest.mark.skipif(MONOTONIC_FAKED, reason="libfaketime: Thread.join(timeout) waits for the thread")
+@skip_when_waits_are_faked
 def test_a_trickling_receiver_is_cut_off_at_the_deadline(receiver):
     receiver.behaviour = "trickle"
     started = time.monotonic()
