@@ -20,7 +20,7 @@ pytest.importorskip("oauthlib")
 caldav = pytest.importorskip("caldav")
 
 from booking_feed.tests.dav_servers import GoogleProfile, Radicale, ScriptedServer, Xandikos  # noqa: E402
-from booking_feed.tests.faked_clock import skip_when_waits_are_faked  # noqa: E402
+from booking_feed.tests.faked_clock import MONOTONIC_FAKED, WAITS_FAKED  # noqa: E402
 from booking_feed.tests.oauth_server import TokenEndpoint  # noqa: E402
 
 UID = "calendar-event-7-db-uuid@odoo"
@@ -236,7 +236,7 @@ def test_no_server_answer_raises_or_outlives_the_deadline(answers, endless):
         assert time.monotonic() - started < 6 * (0.5 + 1) + 2 * 120
 
 
-@skip_when_waits_are_faked
+@pytest.mark.skipif(MONOTONIC_FAKED, reason=WAITS_FAKED)
 def test_a_trickling_server_is_cut_off_at_the_deadline():
     def trickle(_method, _path, _headers, _body, wfile):
         wfile.write(b"HTTP/1.1 207 Multi-Status\r\nContent-Length: 100\r\n\r\n")

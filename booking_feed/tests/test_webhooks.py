@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from booking_feed.tests.faked_clock import skip_when_waits_are_faked
+from booking_feed.tests.faked_clock import MONOTONIC_FAKED, WAITS_FAKED
 from booking_feed.webhooks import (
     MAX_ANSWER_BYTES,
     RETRY_DELAYS,
@@ -145,7 +145,7 @@ def test_a_slow_receiver_times_out_without_raising(receiver):
     assert result.status_code is None and result.error == "ReadTimeout"
 
 
-@skip_when_waits_are_faked
+@pytest.mark.skipif(MONOTONIC_FAKED, reason=WAITS_FAKED)
 def test_a_trickling_receiver_is_cut_off_at_the_deadline(receiver):
     receiver.behaviour = "trickle"
     started = time.monotonic()
