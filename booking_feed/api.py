@@ -103,12 +103,14 @@ class Answer:
     """An HTTP answer as plain data.
 
     ``body`` may be a function, so that a 304 is decided from ``etag`` and
-    ``last_modified`` before a stored body is read; ``stored_gzip`` reads
-    the same body compressed at build time, where there is one.
+    ``last_modified`` before a stored body is read; it may return the body
+    as a list of chunks, sent one after the other (a stored body's
+    segments: never joined into one more copy). ``stored_gzip`` reads the
+    same body compressed at build time, where there is one.
     """
 
     content_type: str
-    body: bytes | Callable[[], bytes]
+    body: bytes | Callable[[], bytes | list[bytes]]
     status: int = 200
     etag: str | None = None
     last_modified: datetime | None = None
@@ -118,8 +120,14 @@ class Answer:
     key_id: int | None = None
 
     # A dataclass, not an Odoo model.
+    def chunks(self) -> list[bytes]:
+        """The body as chunks to send in order."""
+        body = self.body() if callable(self.body) else self.body
+        return [body] if isinstance(body, bytes) else body
+
     def read(self) -> bytes:  # pylint: disable=method-required-super
-        return self.body() if callable(self.body) else self.body
+        chunks = self.chunks()
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
     def encoded(self, encoding: str) -> "Answer":
         """This answer in ``encoding`` (from :func:`~.encoding.choose_encoding`).
@@ -138,7 +146,7 @@ class Answer:
         if self.stored_gzip:
             body = self.stored_gzip
         elif callable(self.body):  # made only if sent: compressed whatever its size, a 304 makes none
-            body = partial(_gzipped, self.body)
+            body = partial(_gzipped, self)
         elif len(body := self.read()) >= COMPRESS_ON_THE_FLY_FROM:
             body = gzip_chunks([body])
         else:
@@ -149,8 +157,8 @@ class Answer:
         return replace(plain, body=body, etag=f"{self.etag}-{GZIP}", headers=headers)
 
 
-def _gzipped(make_body):
-    return gzip_chunks([make_body()])
+def _gzipped(answer):
+    return gzip_chunks(answer.chunks())
 
 
 def lazy_answer(content_type, make_body, etag) -> Answer:

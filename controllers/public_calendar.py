@@ -29,7 +29,9 @@ def make_response(answer):
             httprequest.environ, etag=answer.etag, last_modified=answer.last_modified
         ):
             return response.make_conditional(httprequest)
-    response.set_data(answer.read())
+    chunks = answer.chunks()
+    response.response = chunks  # sent one after the other, never joined
+    response.content_length = sum(len(chunk) for chunk in chunks)
     return response.make_conditional(httprequest) if answer.etag else response
 
 

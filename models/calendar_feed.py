@@ -314,8 +314,8 @@ class CalendarFeed(models.Model):
                 if full or not self.built_at or self.built_for_day != today:
                     changed_ids = None
                 self.env.flush_all()
-                days = self._sync_entries(settings, window, now, changed_ids)
-                values = self._assemble(settings, window, now, days)
+                hours = self._sync_entries(settings, window, now, changed_ids)
+                values = self._assemble(settings, window, now, hours)
         except Exception as error:
             _logger.exception(
                 "External calendar feed %s: rebuild failed, serving the last good feed", self.id
@@ -345,10 +345,10 @@ class CalendarFeed(models.Model):
     def _sync_entries(self, settings, window, now, event_ids):
         """Bring the entries in line with the bookings; keep the stamps sync tokens rely on.
 
-        Returns the days whose stored segments must be rendered again: those of
-        ``event_ids`` before and after the change (None, every day, without them).
+        Returns the hours whose stored segments must be rendered again: those
+        ``event_ids`` start in before and after the change (None, every hour, without them).
         """
-        days = None if event_ids is None else self._days_of(event_ids)
+        hours = None if event_ids is None else self._hours_of(event_ids)
         Entry = self.env["calendar.feed.entry"].sudo()
         stamp = Entry._sync_published(settings, window, now, event_ids)
         # Sync tokens from before a forgotten tombstone could miss its deletion.
@@ -358,7 +358,7 @@ class CalendarFeed(models.Model):
             self.change_stamp = stamp
             # Also for changes no journal row announced (a new day, the hourly full build).
             self.env["calendar.feed.change"]._wake_up_senders()
-        return days if days is None else days | self._days_of(event_ids)
+        return hours if hours is None else hours | self._hours_of(event_ids)
 
     @api.model
     def _commit_in_cron(self):

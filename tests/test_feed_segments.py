@@ -3,6 +3,7 @@ import http.client
 import json
 import zlib
 from datetime import date, datetime, timedelta, timezone
+from unittest.mock import patch
 from urllib.parse import urlsplit
 
 from odoo.tests import HttpCase, TransactionCase, tagged
@@ -10,6 +11,7 @@ from odoo.tests.common import TEST_CURSOR_COOKIE_NAME
 
 from ..booking_feed.api import FEED_PATH
 from ..booking_feed.tests.conformance import check_ics
+from ..models.calendar_feed_body_mixin import CalendarFeedBodyMixin
 from .common import FeedCase, at
 from .test_migrations import run_migration
 
@@ -18,8 +20,8 @@ LATER = NOW + timedelta(hours=1)
 
 
 def day(number):
-    """The segment position of March ``number``, 2026 (days since 1970)."""
-    return (date(2026, 3, number) - date(1970, 1, 1)).days
+    """The segment position of March ``number``, 2026, stored whole (its first hour since 1970)."""
+    return (date(2026, 3, number) - date(1970, 1, 1)).days * 24
 
 
 class SegmentCase(FeedCase):
@@ -28,7 +30,7 @@ class SegmentCase(FeedCase):
         Segment = self.env["calendar.feed.segment"]
         return {
             feed_format: (
-                Segment._identity_body(self.feed, feed_format),
+                b"".join(Segment._identity_chunks(self.feed, feed_format)),
                 Segment._gzip_body(self.feed, feed_format),
             )
             for feed_format in ("ics", "json")
@@ -44,18 +46,8 @@ class SegmentCase(FeedCase):
         ics, document = self.stored_bodies()["ics"][0], self.stored_bodies()["json"][0]
         return check_ics(ics), json.loads(document)
 
-
-@tagged("post_install", "-at_install")
-class TestFeedSegments(SegmentCase, TransactionCase):
-    """A change re-renders the days it touched; the bodies stay those of a full build."""
-
-    def setUp(self):
-        super().setUp()
-        self.osce = self.book(self.sim_room, at(6, 9), at(6, 10), name="OSCE")
-        self.book(self.sim_room, at(6, 13), at(6, 14), name="Skills lab")
-        self.debrief = self.book(self.debriefing, at(7, 9), at(7, 10), name="Debrief")
-        self.book(self.debriefing, at(9, 9), at(9, 10), name="Later")
-        self.build(NOW)
+    def count_segment_writes(self):
+        """From now on, remember the segments written (see :meth:`compressed_positions`)."""
         self.env.flush_all()
         self.env.cr.execute("""
             CREATE TEMP TABLE test_segment_writes (feed_format varchar, position int);
@@ -65,8 +57,8 @@ class TestFeedSegments(SegmentCase, TransactionCase):
                FOR EACH ROW EXECUTE FUNCTION pg_temp.test_count_segment_write();
         """)
 
-    def compressed_days(self):
-        """``{format: sorted days}`` whose segments the builds since the last call compressed."""
+    def compressed_positions(self):
+        """``{format: sorted positions}`` of the segments the builds since the last call compressed."""
         self.env.cr.execute("DELETE FROM test_segment_writes RETURNING feed_format, position")
         written = {"ics": [], "json": []}
         for feed_format, position in self.env.cr.fetchall():
@@ -79,15 +71,29 @@ class TestFeedSegments(SegmentCase, TransactionCase):
     def build_and_compare_with_a_full_build(self, when):
         """Build incrementally, then check the bodies against a full build's; returns what was compressed."""
         self.build(when)
-        compressed = self.compressed_days()
+        compressed = self.compressed_positions()
         incremental = self.stored_bodies()
         self.assertTrue(self.feed._rebuild(when, full=True))
-        self.compressed_days()
+        self.compressed_positions()
         self.assertEqual(
             self.stored_bodies(), incremental, "an incremental build stores what a full one does"
         )
         self.assert_gzip_is_the_identity_body()
         return compressed
+
+
+@tagged("post_install", "-at_install")
+class TestFeedSegments(SegmentCase, TransactionCase):
+    """A change re-renders the days it touched; the bodies stay those of a full build."""
+
+    def setUp(self):
+        super().setUp()
+        self.osce = self.book(self.sim_room, at(6, 9), at(6, 10), name="OSCE")
+        self.book(self.sim_room, at(6, 13), at(6, 14), name="Skills lab")
+        self.debrief = self.book(self.debriefing, at(7, 9), at(7, 10), name="Debrief")
+        self.book(self.debriefing, at(9, 9), at(9, 10), name="Later")
+        self.build(NOW)
+        self.count_segment_writes()
 
     def test_an_edit_compresses_its_day_only(self):
         self.osce.name = "OSCE station 2"
@@ -123,7 +129,7 @@ class TestFeedSegments(SegmentCase, TransactionCase):
         etags = (self.feed.ics_etag, self.feed.json_etag)
         self.feed.invalidate_recordset()
         self.assertTrue(self.feed._rebuild(LATER))
-        self.assertEqual(self.compressed_days(), {"ics": [], "json": []})
+        self.assertEqual(self.compressed_positions(), {"ics": [], "json": []})
         self.assertEqual((self.feed.ics_etag, self.feed.json_etag), etags)
 
     def test_etags_change_with_the_content_only(self):
@@ -132,6 +138,63 @@ class TestFeedSegments(SegmentCase, TransactionCase):
         self.build(LATER)
         renamed = (self.feed.ics_etag, self.feed.json_etag)
         self.assertTrue(before[0] != renamed[0] and before[1] != renamed[1])
+
+
+@tagged("post_install", "-at_install")
+class TestBusyDaySegments(SegmentCase, TransactionCase):
+    """A day with more entries than BUSY_DAY_ENTRIES (two here) is stored hour by hour, and a change
+    to it re-renders the hours it touched."""
+
+    def setUp(self):
+        super().setUp()
+        patcher = patch(f"{CalendarFeedBodyMixin.__module__}.BUSY_DAY_ENTRIES", 2)
+        patcher.start()
+        self.addCleanup(patcher.stop)
+        self.osce = self.book(self.sim_room, at(6, 9), at(6, 10), name="OSCE")
+        self.lab = self.book(self.sim_room, at(6, 13), at(6, 14), name="Skills lab")
+        self.debrief = self.book(self.debriefing, at(6, 13), at(6, 14), name="Debrief")
+        self.quiet = self.book(self.debriefing, at(7, 9), at(7, 10), name="Quiet day")
+        self.build(NOW)
+        self.count_segment_writes()
+
+    def stored_positions(self):
+        segments = self.env["calendar.feed.segment"].search([("feed_format", "=", "ics")])
+        return [(segment.position, segment.hours, segment.entry_count) for segment in segments[1:-1]]
+
+    def test_a_busy_day_is_stored_by_the_hour_and_a_quiet_one_whole(self):
+        self.assertEqual(self.stored_positions(), [(day(6) + 9, 1, 1), (day(6) + 13, 1, 2), (day(7), 24, 1)])
+
+    def test_an_edit_on_a_busy_day_compresses_its_hour_only(self):
+        self.osce.name = "OSCE station 2"
+        self.assertEqual(
+            self.build_and_compare_with_a_full_build(LATER), {"ics": [day(6) + 9], "json": [day(6) + 9]}
+        )
+
+    def test_a_move_within_a_busy_day_compresses_both_hours(self):
+        self.osce.write({"start": at(6, 16), "stop": at(6, 17)})
+        compressed = self.build_and_compare_with_a_full_build(LATER)
+        self.assertEqual(compressed["ics"], [day(6) + 16])  # the 9:00 hour is left empty: deleted only
+        self.assertEqual(self.stored_positions()[:2], [(day(6) + 13, 1, 2), (day(6) + 16, 1, 1)])
+
+    def test_a_day_turning_busy_is_stored_again_by_the_hour(self):
+        self.book(self.sim_room, at(7, 15), at(7, 16), name="Second")
+        self.book(self.sim_room, at(7, 18), at(7, 19), name="Third")
+        compressed = self.build_and_compare_with_a_full_build(LATER)
+        self.assertEqual(compressed["ics"], [day(7) + 9, day(7) + 15, day(7) + 18])
+        self.assertEqual(
+            self.stored_positions()[2:], [(day(7) + 9, 1, 1), (day(7) + 15, 1, 1), (day(7) + 18, 1, 1)]
+        )
+
+    def test_a_day_turning_quiet_is_stored_whole_again(self):
+        self.debrief.unlink()
+        compressed = self.build_and_compare_with_a_full_build(LATER)
+        self.assertEqual(compressed["ics"], [day(6)])
+        self.assertEqual(self.stored_positions(), [(day(6), 24, 2), (day(7), 24, 1)])
+
+    def test_a_move_from_a_busy_day_to_a_quiet_one(self):
+        self.lab.write({"start": at(7, 11), "stop": at(7, 12)})
+        compressed = self.build_and_compare_with_a_full_build(LATER)
+        self.assertEqual(compressed["ics"], [day(6), day(7)])  # both stored whole now
 
 
 @tagged("post_install", "-at_install")
@@ -190,6 +253,38 @@ class TestMigrationTo180(SegmentCase, TransactionCase):
         self.env["calendar.feed"]._get_up_to_date(LATER)
         self.assertEqual(self.stored_bodies()["ics"], before["ics"])
         self.assert_gzip_is_the_identity_body()
+
+
+@tagged("post_install", "-at_install")
+class TestMigrationTo190(SegmentCase, TransactionCase):
+    """19.0.1.9.0: segments are placed by hour and their text is a ``text`` column."""
+
+    def test_the_first_request_after_the_update_stores_the_same_bodies_again(self):
+        self.book_one_of_each()
+        self.build(NOW)
+        before = self.stored_bodies()
+        # What 19.0.1.8.0 left: segments placed by day, their text as bytea.
+        self.env.flush_all()
+        self.env.cr.execute(
+            "ALTER TABLE calendar_feed_segment ALTER COLUMN body TYPE bytea USING convert_to(body, 'UTF8'); "
+            "UPDATE calendar_feed_segment SET position = position / 24 WHERE hours = 24"
+        )
+        run_migration(self.env.cr, "19.0.1.9.0", "pre")
+        self.env.cr.execute(
+            "SELECT count(*) FROM information_schema.columns WHERE table_name = 'calendar_feed_segment' "
+            "AND column_name = 'body'"
+        )
+        self.assertEqual(self.env.cr.fetchone()[0], 0)
+        self.env["calendar.feed.segment"].init()  # what the update does next: the column, as text
+        self.env.invalidate_all()
+        self.assertTrue(self.feed._is_stale(LATER))
+        self.env["calendar.feed"]._get_up_to_date(LATER)
+        self.assertEqual(self.stored_bodies(), before)
+
+    def test_an_update_from_before_segments_has_none_to_drop(self):
+        self.env.cr.execute("ALTER TABLE calendar_feed_segment RENAME TO test_segments_aside")
+        run_migration(self.env.cr, "19.0.1.9.0", "pre")
+        self.env.cr.execute("ALTER TABLE test_segments_aside RENAME TO calendar_feed_segment")
 
 
 @tagged("post_install", "-at_install")
