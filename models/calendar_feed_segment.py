@@ -87,14 +87,33 @@ class CalendarFeedSegment(models.Model):
         ``feed``'s body (none may be stored at those positions); returns how many were stored."""
         batch, stored = [], 0
         for segment in texts:
-            batch.append(_copy_line(feed.id, feed_format, segment))
+            batch.append(self._prepare_row(feed.id, feed_format, segment))
             if len(batch) == BATCH_SIZE:
                 stored += self._write(batch)
                 batch = []
         return stored + self._write(batch)
 
+    @staticmethod
+    def _prepare_row(feed_id, feed_format, segment):
+        """One ``(position, hours, UTF-8 text, entry count)`` segment as a line of COPY's CSV: its text
+        compressed, checksummed and digested."""
+        position, hours, text, entry_count = segment
+        values = (
+            feed_id,
+            feed_format,
+            position,
+            hours,
+            entry_count,
+            len(text),
+            hashlib.sha256(text).hexdigest()[:32],
+        )
+        quoted_text = b'"' + text.replace(b'"', b'""') + b'"'
+        deflated = b"\\x" + deflate_segment(text).hex().encode()
+        checksums = f"{zlib.crc32(text)},{crc32_shift(len(text))}\n".encode()
+        return b",".join([",".join(map(str, values)).encode(), quoted_text, deflated, checksums])
+
     def _write(self, lines):
-        """COPY these rows in: no literal escaping of the texts, a tenth of INSERT's time for bytea."""
+        """COPY these rows in: CSV only doubles the texts' quotes, where a literal escapes them."""
         if lines:
             self.env.flush_all()
             copy = SQL(
@@ -188,21 +207,3 @@ class CalendarFeedSegment(models.Model):
         columns = ["deflated", "crc32", "size", "crc32_shift"]
         return splice_gzip(self._stream(feed, feed_format, columns, _SPLICED_SEPARATORS[feed_format]))
 
-
-def _copy_line(feed_id, feed_format, segment):
-    """One ``(position, hours, UTF-8 text, entry count)`` segment as a line of COPY's CSV: its text
-    compressed, checksummed and digested."""
-    position, hours, text, entry_count = segment
-    values = (
-        feed_id,
-        feed_format,
-        position,
-        hours,
-        entry_count,
-        len(text),
-        hashlib.sha256(text).hexdigest()[:32],
-    )
-    quoted_text = b'"' + text.replace(b'"', b'""') + b'"'
-    deflated = b"\\x" + deflate_segment(text).hex().encode()
-    checksums = f"{zlib.crc32(text)},{crc32_shift(len(text))}\n".encode()
-    return b",".join([",".join(map(str, values)).encode(), quoted_text, deflated, checksums])
