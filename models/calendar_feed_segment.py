@@ -79,6 +79,12 @@ class CalendarFeedSegment(models.Model):
             "ADD COLUMN IF NOT EXISTS deflated bytea, ADD COLUMN IF NOT EXISTS crc32 bigint, "
             "ADD COLUMN IF NOT EXISTS crc32_shift bigint"
         )
+        # Stored as they are, out of line: PostgreSQL would compress the texts (pglz) at every write
+        # and decompress them at every request, and the deflate bytes do not compress.
+        self.env.cr.execute(
+            "ALTER TABLE calendar_feed_segment ALTER COLUMN body SET STORAGE EXTERNAL, "
+            "ALTER COLUMN deflated SET STORAGE EXTERNAL"
+        )
 
     # -- writing ---------------------------------------------------------------
 
@@ -141,12 +147,14 @@ class CalendarFeedSegment(models.Model):
     def _split_days(self, feed, days):
         """Those of ``days`` (since 1970) stored hour by hour."""
         query = SQL(
-            "SELECT DISTINCT position / %s FROM calendar_feed_segment WHERE feed_id = %s "
-            "AND feed_format = 'ics' AND hours = 1 AND position / %s = ANY(%s::int[])",
-            HOURS_PER_DAY,
+            """SELECT day FROM unnest(%s::int[]) AS day
+                WHERE EXISTS (SELECT 1 FROM calendar_feed_segment
+                               WHERE feed_id = %s AND feed_format = 'ics' AND hours = 1
+                                 AND position >= day * %s AND position < (day + 1) * %s)""",
+            sorted(days),
             feed.id,
             HOURS_PER_DAY,
-            sorted(days),
+            HOURS_PER_DAY,
         )
         return {day for (day,) in self.env.execute_query(query)}
 
@@ -206,4 +214,3 @@ class CalendarFeedSegment(models.Model):
         """The stored body as one gzip stream spliced from its segments, without compressing anything."""
         columns = ["deflated", "crc32", "size", "crc32_shift"]
         return splice_gzip(self._stream(feed, feed_format, columns, _SPLICED_SEPARATORS[feed_format]))
-
