@@ -33,7 +33,7 @@ STAGES = [
     ("calendar.feed.entry", "_insert", "write new entries (COPY lines and COPY)"),
     ("calendar.feed.entry", "_upsert", "write changed entries"),
     ("calendar.feed.entry", "_get_departed", "find departed bookings"),
-    ("calendar.feed.segment", "_stream_query", "assemble each day's text in PostgreSQL and fetch it"),
+    ("calendar.feed.segment", "_stream_query", "assemble each segment's text in PostgreSQL and fetch it"),
     ("calendar.feed.segment", "_prepare_row", "compress, checksum and digest each segment"),
     ("calendar.feed.segment", "_write", "write the segments"),
     ("calendar.feed.segment", "_summary", "digest the segments' digests (ETags, sizes)"),

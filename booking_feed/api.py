@@ -123,7 +123,11 @@ class Answer:
     def chunks(self) -> list[bytes]:
         """The body as chunks to send in order."""
         body = self.body() if callable(self.body) else self.body
-        return [body] if isinstance(body, bytes) else body
+        if isinstance(body, list):
+            return body
+        if not isinstance(body, bytes):  # a str would be sent character by character
+            raise TypeError(f"an answer's body is bytes or a list of bytes, not {type(body).__name__}")
+        return [body]
 
     def read(self) -> bytes:  # pylint: disable=method-required-super
         chunks = self.chunks()

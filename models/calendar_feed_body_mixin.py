@@ -55,7 +55,7 @@ class CalendarFeedBodyMixin(models.AbstractModel):
         hour if None) rendered again from the entries. Returns the values to write on the feed."""
         Segment = self.env["calendar.feed.segment"].sudo()
         if hours is not None and not Segment.search_count([("feed_id", "=", self.id)], limit=1):
-            hours = None  # nothing stored yet (first build, or after an update that dropped them)
+            hours = None  # nothing stored yet: the first build
         in_window = self.env["calendar.feed.reader"]._overlap_domain(window.start, window.end)
         in_window = self.env["calendar.feed.entry"].sudo()._search(in_window).where_clause
         live = SQL("removed_at IS NULL AND %s", in_window)

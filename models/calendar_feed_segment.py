@@ -79,8 +79,9 @@ class CalendarFeedSegment(models.Model):
             "ADD COLUMN IF NOT EXISTS deflated bytea, ADD COLUMN IF NOT EXISTS crc32 bigint, "
             "ADD COLUMN IF NOT EXISTS crc32_shift bigint"
         )
-        # Stored as they are, out of line: PostgreSQL would compress the texts (pglz) at every write
-        # and decompress them at every request, and the deflate bytes do not compress.
+        # Never compressed by PostgreSQL (moved out of line past 2 kB, as they are): it would compress
+        # the texts (pglz) at every write and decompress them at every request, and the deflate
+        # bytes do not compress.
         self.env.cr.execute(
             "ALTER TABLE calendar_feed_segment ALTER COLUMN body SET STORAGE EXTERNAL, "
             "ALTER COLUMN deflated SET STORAGE EXTERNAL"

@@ -170,7 +170,7 @@ class TestBusyDaySegments(SegmentCase, TransactionCase):
             self.build_and_compare_with_a_full_build(LATER), {"ics": [day(6) + 9], "json": [day(6) + 9]}
         )
 
-    def test_a_move_within_a_busy_day_compresses_both_hours(self):
+    def test_a_move_within_a_busy_day_compresses_the_new_hour_only(self):
         self.osce.write({"start": at(6, 16), "stop": at(6, 17)})
         compressed = self.build_and_compare_with_a_full_build(LATER)
         self.assertEqual(compressed["ics"], [day(6) + 16])  # the 9:00 hour is left empty: deleted only
@@ -190,6 +190,27 @@ class TestBusyDaySegments(SegmentCase, TransactionCase):
         compressed = self.build_and_compare_with_a_full_build(LATER)
         self.assertEqual(compressed["ics"], [day(6)])
         self.assertEqual(self.stored_positions(), [(day(6), 24, 2), (day(7), 24, 1)])
+
+    def test_the_first_and_last_hours_of_a_busy_day(self):
+        """Hour 0 sits where the whole day would; hour 23 ends the day's range."""
+        first = self.book(self.sim_room, at(8, 0), at(8, 1), name="Midnight")
+        noon = self.book(self.sim_room, at(8, 12), at(8, 13), name="Noon")
+        self.book(self.sim_room, at(8, 23, 15), at(8, 23, 45), name="Late")
+        self.build_and_compare_with_a_full_build(LATER)
+        self.assertEqual(
+            self.stored_positions()[3:], [(day(8), 1, 1), (day(8) + 12, 1, 1), (day(8) + 23, 1, 1)]
+        )
+        noon.unlink()
+        self.assertEqual(self.build_and_compare_with_a_full_build(LATER)["ics"], [day(8)])
+        self.assertEqual(self.stored_positions()[3:], [(day(8), 24, 2)])
+        self.book(self.debriefing, at(8, 23, 30), at(8, 23, 50), name="Later still")
+        compressed = self.build_and_compare_with_a_full_build(LATER + timedelta(minutes=1))
+        self.assertEqual(compressed["ics"], [day(8), day(8) + 23])
+        self.assertEqual(self.stored_positions()[3:], [(day(8), 1, 1), (day(8) + 23, 1, 2)])
+        first.write({"start": at(8, 22), "stop": at(8, 23)})
+        compressed = self.build_and_compare_with_a_full_build(LATER + timedelta(minutes=2))
+        self.assertEqual(compressed["ics"], [day(8) + 22])
+        self.assertEqual(self.stored_positions()[3:], [(day(8) + 22, 1, 1), (day(8) + 23, 1, 2)])
 
     def test_a_move_from_a_busy_day_to_a_quiet_one(self):
         self.lab.write({"start": at(7, 11), "stop": at(7, 12)})
@@ -212,6 +233,16 @@ class TestSegmentBoundaries(SegmentCase, TransactionCase):
         calendar, document = self.assert_gzip_is_the_identity_body()
         self.assertEqual(str(calendar.walk("VEVENT")[0]["SUMMARY"]), "Újraélesztés – BLS 🚑 «ünnep»")
         self.assertEqual(document["events"][0]["activity"]["title"], "Újraélesztés – BLS 🚑 «ünnep»")
+
+    def test_texts_with_what_copy_reads_specially(self):
+        """COPY's CSV: quotes, backslashes, commas and line ends inside a segment's text."""
+        title = 'Say "hi", \\ C:\\path\\. ;'
+        self.book(self.sim_room, at(5, 9), at(5, 10), name=title)
+        self.build(NOW)
+        calendar, document = self.assert_gzip_is_the_identity_body()
+        self.assertEqual(str(calendar.walk("VEVENT")[0]["SUMMARY"]), title)
+        self.assertEqual(document["events"][0]["activity"]["title"], title)
+        self.assertIn(b'SUMMARY:Say "hi"\\, \\\\ C:\\\\path\\\\. \\;\r\n', self.stored_bodies()["ics"][0])
 
     def test_days_apart_and_a_day_emptied(self):
         bookings = [self.book(self.sim_room, at(day_number, 9), at(day_number, 10), name=f"Day {day_number}")
@@ -263,13 +294,16 @@ class TestMigrationTo190(SegmentCase, TransactionCase):
         self.book_one_of_each()
         self.build(NOW)
         before = self.stored_bodies()
-        # What 19.0.1.8.0 left: segments placed by day, their text as bytea.
+        # What 19.0.1.8.0 left: segments with their text as bytea.
         self.env.flush_all()
         self.env.cr.execute(
-            "ALTER TABLE calendar_feed_segment ALTER COLUMN body TYPE bytea USING convert_to(body, 'UTF8'); "
-            "UPDATE calendar_feed_segment SET position = position / 24 WHERE hours = 24"
+            "ALTER TABLE calendar_feed_segment ALTER COLUMN body TYPE bytea USING convert_to(body, 'UTF8')"
         )
         run_migration(self.env.cr, "19.0.1.9.0", "pre")
+        self.env.invalidate_all()
+        # Never an empty body under the old ETag: not built until the first build after the update.
+        self.assertFalse(self.feed.built_at or self.feed.ics_etag or self.feed.json_etag)
+        self.assertFalse(self.env["calendar.feed.segment"].search_count([]))
         self.env.cr.execute(
             "SELECT count(*) FROM information_schema.columns WHERE table_name = 'calendar_feed_segment' "
             "AND column_name = 'body'"
@@ -282,9 +316,12 @@ class TestMigrationTo190(SegmentCase, TransactionCase):
         self.assertEqual(self.stored_bodies(), before)
 
     def test_an_update_from_before_segments_has_none_to_drop(self):
+        journal = self.env["calendar.feed.change"]
+        before = journal.search_count([])
         self.env.cr.execute("ALTER TABLE calendar_feed_segment RENAME TO test_segments_aside")
         run_migration(self.env.cr, "19.0.1.9.0", "pre")
         self.env.cr.execute("ALTER TABLE test_segments_aside RENAME TO calendar_feed_segment")
+        self.assertEqual(journal.search_count([]), before + 1, "the next request builds")
 
 
 @tagged("post_install", "-at_install")
