@@ -136,7 +136,12 @@ class CalendarEvent(models.Model):
 
     @api.model
     def _published_bookings_query(self, window, settings, *, rooms, event_ids, after, limit):
-        """One batch of published bookings, by id after ``after``, with their rooms and tag colours."""
+        """One batch of published bookings, by id after ``after``, with their rooms and tag colours.
+
+        The room condition repeats ``after``: without it PostgreSQL merge-joins
+        the room relation from its first row at every batch (2.5M rows read for
+        the 50 batches of 100k bookings).
+        """
         room_rel, tag_rel = self._fields["room_ids"], self._fields["categ_ids"]
         return SQL(
             """
@@ -153,7 +158,8 @@ class CalendarEvent(models.Model):
              WHERE e.active AND e.booking_status = ANY(%(statuses)s) AND e.id > %(after)s
                AND (%(ids)s::int[] IS NULL OR e.id = ANY(%(ids)s::int[]))
                AND EXISTS (SELECT 1 FROM %(room_rel)s rel
-                            WHERE rel.%(room_event)s = e.id AND rel.%(room)s = ANY(%(rooms)s))
+                            WHERE rel.%(room_event)s = e.id AND rel.%(room)s = ANY(%(rooms)s)
+                              AND rel.%(room_event)s > %(after)s)
                AND ((NOT e.allday AND e.start < %(end)s AND e.stop > %(start)s)
                     OR (e.allday AND e.start_date <= %(last_day)s AND e.stop_date >= %(first_day)s))
              ORDER BY e.id

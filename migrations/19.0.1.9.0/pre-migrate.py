@@ -16,5 +16,7 @@ def migrate(cr, version):
     if cr.fetchone()[0]:
         cr.execute("DELETE FROM calendar_feed_segment")
         cr.execute("ALTER TABLE calendar_feed_segment DROP COLUMN IF EXISTS body")
-    cr.execute("UPDATE calendar_feed SET built_at = NULL, ics_etag = NULL, json_etag = NULL, content_key = NULL")
+    cr.execute(
+        "UPDATE calendar_feed SET built_at = NULL, ics_etag = NULL, json_etag = NULL, content_key = NULL"
+    )
     cr.execute("INSERT INTO calendar_feed_change (changed_at) VALUES (NOW() AT TIME ZONE 'UTC')")
