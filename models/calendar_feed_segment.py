@@ -30,8 +30,20 @@ _SPLICED_SEPARATORS = {
     feed_format: (deflate_segment(text), zlib.crc32(text), len(text), crc32_shift(len(text)))
     for feed_format, text in SEPARATORS.items()
 }
-_COLUMNS = ("feed_id", "feed_format", "position", "hours", "entry_count", "size", "digest", "body",
-            "deflated", "crc32", "crc32_shift")  # fmt: skip
+#: The columns of a segment's row, in the order COPY reads them.
+_COLUMNS = (
+    "feed_id",
+    "feed_format",
+    "position",
+    "hours",
+    "entry_count",
+    "size",
+    "digest",
+    "body",
+    "deflated",
+    "crc32",
+    "crc32_shift",
+)
 
 
 class CalendarFeedSegment(models.Model):
