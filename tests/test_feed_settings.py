@@ -107,6 +107,20 @@ class TestFeedSettings(FeedCase, TransactionCase):
         self.env.company.partner_id.tz = "America/New_York"
         self.assertEqual(self.settings().external_calendar_tz, "America/New_York")
 
+    def test_time_zone_defaults_to_the_administrators_then_utc_in_one_query(self):
+        """Read at every request when no zone is set, so in one query (Odoo's caches warm)."""
+        self.env["ir.config_parameter"].search([("key", "=", "external_calendar_api.tz")]).unlink()
+        self.env.ref("base.main_company").partner_id.tz = False
+        self.env.ref("base.user_admin").tz = "Europe/Lisbon"
+        Feed = self.env["calendar.feed"]
+        self.assertEqual(Feed._default_timezone(), "Europe/Lisbon")
+        self.env.ref("base.user_admin").tz = False
+        self.env.flush_all()
+        Feed._default_timezone()
+        self.env.invalidate_all()
+        with self.assertQueryCount(1):
+            self.assertEqual(Feed._default_timezone(), "UTC")
+
     def test_only_system_administrators_reach_the_settings(self):
         with self.assertRaises(AccessError):
             self.settings(user=self.employee)
