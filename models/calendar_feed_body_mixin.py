@@ -121,15 +121,15 @@ class CalendarFeedBodyMixin(models.AbstractModel):
 
     def _store_segments(self, feed_format, envelope, live, slots, cleared):
         """Store one body's ``envelope`` (head, tail) and its segments of ``slots`` in place of those
-        at ``cleared`` (all if None); return how many segments were compressed."""
+        at ``cleared`` (all if None)."""
         head, tail = envelope
         Segment = self.env["calendar.feed.segment"].sudo()
         Segment._remove(self, feed_format, None if cleared is None else [HEAD, TAIL, *cleared])
-        stored = Segment._store(self, feed_format, [(HEAD, 0, head, 0), (TAIL, 0, tail, 0)])
+        Segment._store(self, feed_format, [(HEAD, 0, head, 0), (TAIL, 0, tail, 0)])
         if slots:
-            texts = self._slot_texts(feed_format, live, slots, every_day=cleared is None)
-            stored += Segment._store(self, feed_format, texts)
-        return stored
+            Segment._store(
+                self, feed_format, self._slot_texts(feed_format, live, slots, every_day=cleared is None)
+            )
 
     def _slot_texts(self, feed_format, live, slots, every_day):
         """``(position, hours, UTF-8 text, entry count)`` of the ``slots`` holding live entries,

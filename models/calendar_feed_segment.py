@@ -103,14 +103,14 @@ class CalendarFeedSegment(models.Model):
 
     def _store(self, feed, feed_format, texts):
         """Store ``texts``, ``(position, hours, UTF-8 text, entry count)``, as new segments of
-        ``feed``'s body (none may be stored at those positions); returns how many were stored."""
-        batch, stored = [], 0
+        ``feed``'s body (none may be stored at those positions)."""
+        batch = []
         for segment in texts:
             batch.append(self._prepare_row(feed.id, feed_format, segment))
             if len(batch) == BATCH_SIZE:
-                stored += self._write(batch)
+                self._write(batch)
                 batch = []
-        return stored + self._write(batch)
+        self._write(batch)
 
     @staticmethod
     def _prepare_row(feed_id, feed_format, segment):
@@ -140,7 +140,6 @@ class CalendarFeedSegment(models.Model):
                 SQL(", ").join(SQL.identifier(column) for column in _COLUMNS),
             )
             self.env.cr._obj.copy_expert(copy.code, io.BytesIO(b"".join(lines)))  # COPY needs the raw cursor
-        return len(lines)
 
     def _remove(self, feed, feed_format, positions=None):
         """Forget the segments of ``feed``'s body at ``positions`` (all of them if None)."""
