@@ -1,5 +1,6 @@
 import gzip
 import json
+import logging
 import time
 from email.utils import parsedate_to_datetime
 
@@ -112,6 +113,24 @@ class TestFeedRoutes(FeedCase, HttpCase):
         new = self.env["calendar.feed"]._rotate_token()
         self.assertSameAsUnknownPath(self.get(f"{ICS}?token={old}"))
         self.assertEqual(self.get(f"{ICS}?token={new}").status_code, 200)
+
+    def test_request_log_never_holds_a_token(self):
+        key_token = self.env["calendar.feed.key"].generate({"name": "Desk"})["token"]
+        requests = [
+            (f"{ICS}?token={self.token}", 200),
+            (f"/w/api/v2/public-calendar.json?room=TSIM1&token={key_token}", 200),
+            (f"/w/display?token={self.token}&room=TSIM1", 200),
+            (f"{ICS}?token={self.token[:-2]}", 404),  # almost the secret is almost a leak
+        ]
+        # The level as a number: Odoo names its RUNBOT level (25) "INFO" too.
+        with self.assertLogs("werkzeug", logging.INFO) as logged:
+            for path, status in requests:
+                self.assertEqual(self.get(path).status_code, status, path)
+            self.get(f"/web/login?token={key_token}")  # the rest of the server's log is left as it is
+        lines = "\n".join(logged.output)
+        for secret in (self.token, self.token[:-2], key_token):
+            self.assertEqual(lines.count(secret), 1 if secret == key_token else 0)
+        self.assertEqual(lines.count("token=[redacted]"), len(requests))
 
     def test_options_answer_what_a_route_allows_and_are_not_uses(self):
         Usage = self.env["calendar.feed.usage"]
