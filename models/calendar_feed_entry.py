@@ -139,9 +139,12 @@ class CalendarFeedEntry(models.Model):
                 stamp.append(self._next_change_stamp())
             return self._prepare_values(event, key, zone, change_stamp=stamp[0], **values)
 
+        # A first build (or one after the entries were emptied) has nothing to compare with: it
+        # skips a lookup per batch and the search for departed bookings (100k ids at 100k).
+        known = self._has_entries()
         published_ids = []
         for batch in self.env["calendar.event"].sudo()._read_feed_events(window, settings, event_ids):
-            states = self._get_states([event.id for event in batch])
+            states = self._get_states([event.id for event in batch]) if known else {}
             additions, changes = [], []
             for event in batch:
                 published_ids.append(event.id)
@@ -158,10 +161,11 @@ class CalendarFeedEntry(models.Model):
             self._insert(additions)
             self._upsert(changes)
         removed_at = now.replace(tzinfo=None, microsecond=0)
+        departed = self._get_departed(published_ids, among=event_ids) if known else []
         self._upsert(
             [
                 prepare(self._cancelled(last, now), key, removed_at=removed_at, seen=seen)
-                for key, last, seen in self._get_departed(published_ids, among=event_ids)
+                for key, last, seen in departed
             ]
         )
         return stamp[0] if stamp else None
@@ -236,6 +240,11 @@ class CalendarFeedEntry(models.Model):
         return stored != (values["ics_block"], values["json_object"], values["object_etag"])
 
     # -- bulk access for builds: SQL, since a build may touch 100k entries --
+
+    def _has_entries(self):
+        """Whether any booking was ever published (live or tombstone)."""
+        self.flush_model()
+        return bool(self.env.execute_query(SQL("SELECT 1 FROM calendar_feed_entry LIMIT 1")))
 
     def _get_states(self, event_ids):
         """``{event_id: (fingerprint, sequence, modified_at, removed_at, rooms_seen)}`` of these
