@@ -5,7 +5,10 @@ Used by ``bench/run.py`` against its Odoo server; printed in the table
 "First poll after one change".
 """
 
+from functools import partial
 from pathlib import Path
+
+from bench.transfer_floor import fetch, floor_server
 
 #: (label, route, Accept-Encoding) of the polls timed after each change.
 POLLS = (
@@ -43,11 +46,52 @@ def measure_polls(token, odoo_calls, http_get, timed):
         path, headers = f"/w/api/v2/{route}?token={token}", {"Accept-Encoding": coding}
 
         def poll(path=path, headers=headers, coding=coding):
-            status, answer_headers, _body = http_get(path, headers)
+            status, answer_headers, body = http_get(path, headers)
             assert status == 200 and answer_headers.get("Content-Encoding", "identity") == coding, status
+            return len(body)
 
-        results[f"poll_{label}"], _ = timed(poll, setup=odoo_calls.change_one_booking)
+        results[f"poll_{label}"], results[f"bytes_{label}"] = timed(poll, setup=odoo_calls.change_one_booking)
     return results
+
+
+def measure_transfer_floors(rows, port, timed):
+    """For each size's plain polls, the same bytes sent by werkzeug from memory (``bench/transfer_floor.py``),
+    added to the rows' results as ``floor_<label>``."""
+    with floor_server(port):
+        for _size, results in rows:
+            for label, _route, coding in POLLS:
+                if coding == "identity":
+                    results[f"floor_{label}"], _ = timed(partial(fetch, port, results[f"bytes_{label}"]))
+
+
+def print_floors_table(rows):
+    """The plain polls beside their transfer floor, and what the server adds to it."""
+    plain = [label for label, _route, coding in POLLS if coding == "identity"]
+    if not all(f"floor_{label}" in r for _size, r in rows for label in plain):
+        return
+    print("\nThe plain polls beside their floor: the same bytes sent by werkzeug from memory, nothing read "
+          "or built (`bench/transfer_floor.py`), and what the server adds to it:\n")  # fmt: skip
+    print(
+        "| bookings | "
+        + " | ".join(f"{label} bytes | {label} floor | {label} poll − floor" for label in plain)
+        + " |"
+    )
+    print("|---:|" + "---:|---:|---:|" * len(plain))
+
+    def added(r, label):
+        return r[f"poll_{label}"].median - r[f"floor_{label}"].median
+
+    for size, r in rows:
+        cells = [f"{r[f'bytes_{label}'] / 1e6:.2f} MB | {r[f'floor_{label}']} | {added(r, label) * 1000:,.1f} ms"
+                 for label in plain]  # fmt: skip
+        print(f"| {size:,} | " + " | ".join(cells) + " |")
+    sizes = dict(rows)
+    if 10_000 in sizes and 100_000 in sizes:
+        big, small = sizes[100_000], sizes[10_000]
+        cells = [f"{big[f'bytes_{label}'] / small[f'bytes_{label}']:.2f} "
+                 f"| {big[f'floor_{label}'].median / small[f'floor_{label}'].median:.2f} "
+                 f"| {added(big, label) / added(small, label):.2f}" for label in plain]  # fmt: skip
+        print("| 100k / 10k | " + " | ".join(cells) + " |")
 
 
 def print_polls_table(rows):
@@ -69,6 +113,7 @@ def print_polls_table(rows):
         ratios = [sizes[100_000][f"poll_{label}"].median / sizes[10_000][f"poll_{label}"].median
                   for label, _r, _c in POLLS]  # fmt: skip
         print("| 100k / 10k (≤ 2) | | " + " | ".join(f"{ratio:.2f}" for ratio in ratios) + " | | | |")
+    print_floors_table(rows)
     print("\nServer memory (resident set, /proc) while it builds from nothing and serves both feeds:\n")
     print(
         "| bookings | ICS size | idle | peak | peak / ICS size (≤ 3) | peak − idle | (peak − idle) / ICS size |"

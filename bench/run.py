@@ -51,7 +51,12 @@ sys.path[:0] = [str(ROOT / "scripts"), str(ROOT)]
 from devenv import MODULE, install_module, odoo_command, throwaway_odoo  # noqa: E402
 
 from bench.baselines import naive_icalendar, string_writer  # noqa: E402
-from bench.polls import measure_cold_build_memory, measure_polls, print_polls_table  # noqa: E402
+from bench.polls import (  # noqa: E402
+    measure_cold_build_memory,
+    measure_polls,
+    measure_transfer_floors,
+    print_polls_table,
+)
 from booking_feed import render_calendar  # noqa: E402
 
 TEMPLATE = "bench_template"
@@ -530,6 +535,7 @@ def main():
         for size in sizes:
             print(f"Measuring {size:,} bookings...", flush=True)
             rows.append((size, bench_size(config, size)))
+        measure_transfer_floors(rows, PORT, timed)  # the Odoo servers are gone: their port is free
         print_table(rows, cluster.settings)
 
 
