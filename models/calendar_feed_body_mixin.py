@@ -22,7 +22,8 @@ class CalendarFeedBodyMixin(models.AbstractModel):
     touched (before and after the change), so a change costs about the same
     at 100k bookings as at 10k; a full build renders every day. Bodies are
     sent as stored: the identity body is the segments' texts one after the
-    other, the gzip body their deflate bytes spliced into one stream. Kept
+    other (those a worker already sent taken from its memory), the gzip body
+    their deflate bytes spliced into one stream. Kept
     apart from ``calendar.feed`` (its only user), which decides when to build.
     """
 
@@ -180,7 +181,7 @@ class CalendarFeedBodyMixin(models.AbstractModel):
         Segment = self.env["calendar.feed.segment"].sudo()
         return Answer(
             ICS_CONTENT_TYPE if feed_format == "ics" else JSON_CONTENT_TYPE,
-            lambda: Segment._identity_chunks(self, feed_format),
+            lambda: Segment._sent_chunks(self, feed_format, self[f"{feed_format}_etag"]),
             etag=self[f"{feed_format}_etag"],
             last_modified=self.last_modified,
             headers=DATA_HEADERS,

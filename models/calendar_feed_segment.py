@@ -7,6 +7,7 @@ from psycopg2.extensions import BYTES, register_type
 from odoo import fields, models
 from odoo.tools import SQL
 
+from ..booking_feed.body_cache import BodyCache
 from ..booking_feed.gzip_segments import crc32_shift, deflate_segment, splice_gzip
 
 #: Positions of the envelope; the others are hours since 1970-01-01 00:00 UTC.
@@ -30,6 +31,8 @@ _SPLICED_SEPARATORS = {
     feed_format: (deflate_segment(text), zlib.crc32(text), len(text), crc32_shift(len(text)))
     for feed_format, text in SEPARATORS.items()
 }
+#: The plain bodies this worker last sent, by database, feed and format.
+SENT_BODIES = BodyCache()
 #: The columns of a segment's row, in the order COPY reads them.
 _COLUMNS = (
     "feed_id",
@@ -198,13 +201,8 @@ class CalendarFeedSegment(models.Model):
             feed.id,
             feed_format,
         )
-        after_entries = False
-        for position, *row in self._stream_query(query, SENDING_BATCH_SIZE):
-            holds_entries = HEAD < position < TAIL
-            if holds_entries and after_entries and SEPARATORS[feed_format]:
-                yield separator
-            after_entries = holds_entries
-            yield row
+        rows = ((position, row) for position, *row in self._stream_query(query, SENDING_BATCH_SIZE))
+        return _separated(feed_format, rows, separator)
 
     def _stream_query(self, query, batch_size=BATCH_SIZE):
         """The rows of ``query``, fetched ``batch_size`` at a time through a server-side cursor,
@@ -222,7 +220,52 @@ class CalendarFeedSegment(models.Model):
         separator = [SEPARATORS[feed_format]]
         return [body for (body,) in self._stream(feed, feed_format, ["body"], separator)]
 
+    def _sent_chunks(self, feed, feed_format, etag):
+        """:meth:`_identity_chunks` of the body whose ETag is ``etag``, from the texts this worker
+        last sent where their segments did not change (see ``booking_feed/body_cache.py``)."""
+        key = (self.env.cr.dbname, feed.id, feed_format)
+        segments = SENT_BODIES.segments(
+            key,
+            etag,
+            read_index=lambda: self._index(feed, feed_format),
+            fetch=lambda positions: self._texts(feed, feed_format, positions),
+        )
+        return list(_separated(feed_format, segments, SEPARATORS[feed_format]))
+
+    def _index(self, feed, feed_format):
+        """``(position, digest)`` of ``feed``'s segments, in order."""
+        query = SQL(
+            "SELECT position, digest FROM calendar_feed_segment WHERE feed_id = %s AND feed_format = %s "
+            "ORDER BY position",
+            feed.id,
+            feed_format,
+        )
+        return self.env.execute_query(query)
+
+    def _texts(self, feed, feed_format, positions):
+        """``{position: text}`` of ``feed``'s segments at ``positions``."""
+        query = SQL(
+            "SELECT position, body FROM calendar_feed_segment WHERE feed_id = %s AND feed_format = %s "
+            "AND position = ANY(%s::int[])",
+            feed.id,
+            feed_format,
+            list(positions),
+        )
+        return dict(self._stream_query(query, SENDING_BATCH_SIZE)) if positions else {}
+
     def _gzip_body(self, feed, feed_format):
         """The stored body as one gzip stream spliced from its segments, without compressing anything."""
         columns = ["deflated", "crc32", "size", "crc32_shift"]
         return splice_gzip(self._stream(feed, feed_format, columns, _SPLICED_SEPARATORS[feed_format]))
+
+
+def _separated(feed_format, segments, separator):
+    """The rows of ``segments``, ``(position, row)`` in order, with ``separator`` between two
+    segments of entries (JSON's comma: a segment does not depend on what comes before it)."""
+    after_entries = False
+    for position, row in segments:
+        holds_entries = HEAD < position < TAIL
+        if holds_entries and after_entries and SEPARATORS[feed_format]:
+            yield separator
+        after_entries = holds_entries
+        yield row

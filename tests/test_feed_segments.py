@@ -26,15 +26,20 @@ def day(number):
 
 class SegmentCase(FeedCase):
     def stored_bodies(self):
-        """``{format: (identity bytes, gzip bytes)}`` as a request is sent them."""
+        """``{format: (identity bytes, gzip bytes)}`` as a request is sent them; a worker that kept
+        the texts it sent before (patched with what changed) sends the same identity body."""
         Segment = self.env["calendar.feed.segment"]
-        return {
+        bodies = {
             feed_format: (
                 b"".join(Segment._identity_chunks(self.feed, feed_format)),
                 Segment._gzip_body(self.feed, feed_format),
             )
             for feed_format in ("ics", "json")
         }
+        for feed_format, (identity, _packed) in bodies.items():
+            sent = Segment._sent_chunks(self.feed, feed_format, self.feed[f"{feed_format}_etag"])
+            self.assertEqual(b"".join(sent), identity, "a worker sends the body stored")
+        return bodies
 
     def assert_gzip_is_the_identity_body(self):
         for feed_format, (identity, packed) in self.stored_bodies().items():
@@ -131,6 +136,25 @@ class TestFeedSegments(SegmentCase, TransactionCase):
         self.assertTrue(self.feed._rebuild(LATER))
         self.assertEqual(self.compressed_positions(), {"ics": [], "json": []})
         self.assertEqual((self.feed.ics_etag, self.feed.json_etag), etags)
+
+    def test_a_worker_fetches_only_the_segments_a_change_moved(self):
+        Segment = self.env["calendar.feed.segment"]
+        fetched = []
+        original = type(Segment)._texts
+
+        def recording_texts(segments, feed, feed_format, positions):
+            fetched.append((feed_format, sorted(positions)))
+            return original(segments, feed, feed_format, positions)
+
+        with patch.object(type(Segment), "_texts", recording_texts):
+            self.stored_bodies()  # what the worker kept before, from the setUp's build or earlier tests
+            fetched.clear()
+            self.osce.name = "OSCE station 3"
+            self.build(LATER)
+            self.stored_bodies()
+            self.stored_bodies()  # the same ETags: nothing to fetch
+        head, tail = -(2**31), 2**31 - 1  # the JSON head holds the feed's update time and sync token
+        self.assertEqual(fetched, [("ics", [day(6)]), ("json", [head, day(6)])])
 
     def test_etags_change_with_the_content_only(self):
         before = (self.feed.ics_etag, self.feed.json_etag)
