@@ -1,6 +1,6 @@
 {
     "name": "External Calendar API",
-    "version": "19.0.1.9.0",
+    "version": "19.0.1.10.0",
     "summary": "Room bookings as secret ICS/JSON feeds, webhooks, CalDAV, pushed to Google/CalDAV",
     "category": "Productivity/Calendar",
     "author": "External Calendar API contributors",
