@@ -58,3 +58,27 @@ class TestMigrationTo160(FeedCase, TransactionCase):
         stamp, expected = self.feed.change_stamp, self.stored()
         run_migration(self.env.cr, "19.0.1.6.0", "post")
         self.assertEqual((self.feed.change_stamp, self.stored()), (stamp, expected))
+
+
+@tagged("post_install", "-at_install")
+class TestMigrationTo1100(TransactionCase):
+    """19.0.1.10.0: the index of the entries' ``removed_at`` holds tombstones only."""
+
+    def index_definition(self):
+        self.env.cr.execute(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'calendar_feed_entry__removed_at_index'"
+        )
+        return [definition for (definition,) in self.env.cr.fetchall()]
+
+    def test_the_update_makes_the_index_partial(self):
+        [installed] = self.index_definition()
+        self.assertIn("WHERE (removed_at IS NOT NULL)", installed)
+        # What 19.0.1.9.0 left: an index of every entry.
+        self.env.cr.execute(
+            "DROP INDEX calendar_feed_entry__removed_at_index; "
+            "CREATE INDEX calendar_feed_entry__removed_at_index ON calendar_feed_entry (removed_at)"
+        )
+        run_migration(self.env.cr, "19.0.1.10.0", "pre")
+        self.assertEqual(self.index_definition(), [])
+        self.env.registry.check_indexes(self.env.cr, ["calendar.feed.entry"])  # what the update does next
+        self.assertEqual(self.index_definition(), [installed])
