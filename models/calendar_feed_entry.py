@@ -44,7 +44,9 @@ class CalendarFeedEntry(models.Model):
     )
     # Tombstones only: an index of every live entry's NULL cost each write, and PostgreSQL, misled
     # by stale statistics, read all 100k of them to count one day's live entries.
-    removed_at = fields.Datetime(readonly=True, index="btree_not_null", help="When the booking left the feed.")
+    removed_at = fields.Datetime(
+        readonly=True, index="btree_not_null", help="When the booking left the feed."
+    )
     modified_at = fields.Datetime(readonly=True, help="LAST-MODIFIED of the published event.")
     # Large columns are read only when asked for, never prefetched with the rest.
     record = fields.Text(readonly=True, prefetch=False, help="The published event, as plain data.")
