@@ -49,6 +49,8 @@ def floor_server(port):
                 break
             except OSError:
                 time.sleep(0.1)
+        else:
+            raise RuntimeError(f"the floor server did not answer on port {port}")
         yield
     finally:
         server.terminate()

@@ -12,15 +12,23 @@ whose ETag it already holds is sent with no query at all.
 Nothing stale can be sent: a text is reused only under the same digest, and
 the ETag is a digest of the segments' digests. Memory stays bounded: one
 body per key, which replaces the one before (unchanged texts are shared, not
-copied), and none above ``size_limit``. Safe across a worker's threads: a
-kept body is never changed, only replaced.
+copied), none above ``size_limit``, and at most ``total_limit`` in all, the
+least recently sent forgotten first (a server of many databases, or one
+that never recycles its process). Safe across a worker's threads: a kept
+body is never changed, only replaced under a lock; two requests of one key
+racing keep the last one's body, which costs the other's a fetch, never a
+wrong answer.
 """
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 #: Bytes of the largest body kept (above it a body is fetched for every request):
 #: 100k bookings make 35 MB of ICS and 43 MB of JSON.
 SIZE_LIMIT = 64 * 2**20
+#: Bytes of all bodies kept by one process.
+TOTAL_LIMIT = 256 * 2**20
 
 
 @dataclass(frozen=True)
@@ -31,14 +39,17 @@ class KeptBody:
     etag: str
     segments: tuple[tuple[int, bytes], ...]
     texts: dict = field(repr=False)  # {(position, digest): text}
+    size: int = 0
 
 
 class BodyCache:
     """The last body sent of each key (a database's feed and format)."""
 
-    def __init__(self, size_limit=SIZE_LIMIT):
-        self.size_limit = size_limit
-        self._bodies = {}
+    def __init__(self, size_limit=SIZE_LIMIT, total_limit=TOTAL_LIMIT):
+        self.size_limit, self.total_limit = size_limit, total_limit
+        self._bodies = OrderedDict()  # least recently sent first
+        self._size = 0
+        self._lock = threading.Lock()
 
     def segments(self, key, etag, read_index, fetch):
         """``(position, text)`` of the body whose ETag is ``etag``, in order.
@@ -48,7 +59,10 @@ class BodyCache:
         neither is called when the kept body is the one asked for, and
         ``fetch`` only for the segments not kept.
         """
-        kept = self._bodies.get(key)
+        with self._lock:
+            kept = self._bodies.get(key)
+            if kept is not None:
+                self._bodies.move_to_end(key)
         if kept is not None and kept.etag == etag:
             return kept.segments
         known = kept.texts if kept is not None else {}
@@ -59,8 +73,18 @@ class BodyCache:
             for position, digest in index
         }
         segments = tuple((position, texts[position, digest]) for position, digest in index)
-        if sum(len(text) for _position, text in segments) <= self.size_limit:
-            self._bodies[key] = KeptBody(etag, segments, texts)
-        else:
-            self._bodies.pop(key, None)
+        self._keep(key, KeptBody(etag, segments, texts, sum(len(text) for _position, text in segments)))
         return segments
+
+    def _keep(self, key, body):
+        """Keep ``body`` as ``key``'s, if it fits, forgetting the least recently sent to make room."""
+        with self._lock:
+            replaced = self._bodies.pop(key, None)
+            self._size -= replaced.size if replaced is not None else 0
+            if body.size > min(self.size_limit, self.total_limit):
+                return
+            while self._size + body.size > self.total_limit:
+                _key, forgotten = self._bodies.popitem(last=False)
+                self._size -= forgotten.size
+            self._bodies[key] = body
+            self._size += body.size

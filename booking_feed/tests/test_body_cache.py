@@ -95,3 +95,18 @@ def test_bodies_above_the_limit_are_not_kept(store):
     store.segments(kept)
     store.segments(kept)
     assert len(store.fetches) == 3
+
+
+def test_the_least_recently_sent_body_makes_room_when_all_would_not_fit(store):
+    size = sum(len(text) for text in store.texts.values())
+    cache = BodyCache(total_limit=2 * size)
+    first, second, third = (Store(dict(store.texts)) for _ in range(3))
+    first.segments(cache, "first")
+    second.segments(cache, "second")
+    first.segments(cache, "first")  # sent again: now the most recent
+    third.segments(cache, "third")  # no room for three: "second" goes
+    for kept, key in ((first, "first"), (third, "third")):
+        kept.segments(cache, key)
+        assert len(kept.fetches) == 1, key
+    second.segments(cache, "second")
+    assert len(second.fetches) == 2
