@@ -144,8 +144,9 @@ class CalendarFeedEntry(models.Model):
             return self._prepare_values(event, key, zone, change_stamp=stamp[0], **values)
 
         # A first build (or one after the entries were emptied) has nothing to compare with: it
-        # skips a lookup per batch and the search for departed bookings (100k ids at 100k).
-        known = self._has_entries()
+        # skips a lookup per batch and the search for departed bookings (100k ids at 100k). Only
+        # full builds ask: an incremental one has a few bookings to look up, and no query to spare.
+        known = event_ids is not None or self._has_entries()
         published_ids = []
         for batch in self.env["calendar.event"].sudo()._read_feed_events(window, settings, event_ids):
             states = self._get_states([event.id for event in batch]) if known else {}
