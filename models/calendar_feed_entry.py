@@ -143,9 +143,8 @@ class CalendarFeedEntry(models.Model):
                 stamp.append(self._next_change_stamp())
             return self._prepare_values(event, key, zone, change_stamp=stamp[0], **values)
 
-        # A first build (or one after the entries were emptied) has nothing to compare with: it
-        # skips a lookup per batch and the search for departed bookings (100k ids at 100k). Only
-        # full builds ask: an incremental one has a few bookings to look up, and no query to spare.
+        # A full build that finds no entry has nothing to compare with: no lookup per batch, no
+        # search for departed bookings (100k ids at 100k). Incremental builds spare the query.
         known = event_ids is not None or self._has_entries()
         published_ids = []
         for batch in self.env["calendar.event"].sudo()._read_feed_events(window, settings, event_ids):

@@ -128,7 +128,8 @@ class TestFeedRoutes(FeedCase, HttpCase):
                 self.assertEqual(self.get(path).status_code, status, path)
             # Without a session the consent redirects to the login page, its query URL-encoded in
             # the redirect's (followed here, so both lines are logged).
-            consent = self.url_open(f"/external_calendar_api/push/consent?code={key_token}&state={self.token}")
+            consent_path = f"/external_calendar_api/push/consent?code={key_token}&state={self.token}"
+            consent = self.url_open(consent_path)
             self.assertIn("/web/login", consent.url)
         lines = "\n".join(logged.output)
         for secret in (self.token, self.token[:-2], key_token):
